@@ -1,0 +1,23 @@
+# repgeom workflow: stimuli -> neural data -> activations (exact reduced) -> analyses -> figures.
+# Run with `make run` (or `snakemake --profile workflow/profiles/local`). All logic lives in the
+# repgeom package; the rules only call `python -m repgeom <stage>`.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/stimuli.smk"
+include: "workflow/rules/neural.smk"
+include: "workflow/rules/activations.smk"
+include: "workflow/rules/dimensionality.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        plan.targets(config),
+    default_target: True

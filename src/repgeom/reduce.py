@@ -1,0 +1,256 @@
+"""Exact reduced representations of wide layers.
+
+Every analysis in repgeom is invariant to an orthogonal change of basis of a representation's
+units (PCA spectra, ridge regression, shape metrics with zero padding, linear CKA, Euclidean
+RDMs). A layer ``X`` of shape (n_stimuli, n_units) with SVD ``X = U S Vᵀ`` can therefore be
+replaced by
+
+    Z = U S = X V            (n_stimuli, r),  r = rank(X) ≤ min(n_stimuli, n_units)
+
+because ``Z Zᵀ = X Xᵀ`` and ``Z = X V`` with ``V`` orthonormal. Column centering commutes with
+the rotation (the column mean of ``Z`` is ``Vᵀ μ``), so centred analyses stay exact. Quantities
+that are not rotation invariant are kept beside ``Z``: the per-stimulus mean over units
+(``row_mean``, needed for correlation RDMs) and the original width ``n_units``.
+
+``Z`` is obtained from the float64 Gram matrix ``G = X Xᵀ = U S² Uᵀ``. :class:`GramAccumulator`
+receives the rows batch by batch (as a forward pass yields them), spills them as float32 to a
+scratch file in feature-chunk-major order (to RAM if small), then sums ``G = Σ_k X_k X_kᵀ`` over
+feature chunks ``X_k`` and eigendecomposes once. Peak memory is ``O(n_stimuli²+ n_stimuli·chunk)``
+whatever the layer width; raw activations never sit in memory as a whole.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from repgeom.errors import InvalidInputError, ShapeMismatchError
+
+#: Relative eigenvalue floor: components with λ ≤ λ_max · n_stimuli · eps are numerical noise
+#: of the float64 Gram matrix (its entries carry absolute error ~ eps · λ_max).
+RANK_RTOL_FACTOR = float(np.finfo(np.float64).eps)
+#: Units per feature chunk when forming the Gram matrix (m × chunk float64 in RAM at a time).
+DEFAULT_CHUNK_UNITS = 16_384
+#: Raw float32 activations up to this many bytes are spilled to RAM instead of a scratch file.
+DEFAULT_IN_MEMORY_BYTES = 256 * 2**20
+_FLOAT32_BYTES = 4
+
+
+@dataclass(frozen=True)
+class Reduced:
+    """An exact reduced representation.
+
+    Attributes
+    ----------
+    features : ndarray of shape (n_stimuli, n_components)
+        ``Z = U S``; ``Z Zᵀ`` equals the Gram matrix ``X Xᵀ`` of the raw layer.
+    row_mean : ndarray of shape (n_stimuli,)
+        Mean of each raw row over its units (not recoverable from ``Z``).
+    n_units : int
+        Width of the raw layer.
+    """
+
+    features: np.ndarray
+    row_mean: np.ndarray
+    n_units: int
+
+    @property
+    def n_components(self) -> int:
+        return int(self.features.shape[1])
+
+
+def _finite_2d(X: np.ndarray, what: str) -> np.ndarray:
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ShapeMismatchError(f"{what} has shape {X.shape}; expected (n_stimuli, n_units)")
+    if not np.isfinite(X).all():
+        bad = int((~np.isfinite(X)).sum())
+        raise InvalidInputError(
+            f"{what} holds {bad} NaN/inf values; check the model weights and inputs"
+        )
+    return X
+
+
+def reduce_gram(gram: np.ndarray) -> np.ndarray:
+    """Return ``Z`` (n × r) with ``Z Zᵀ = G`` from a symmetric PSD Gram matrix ``G``.
+
+    Eigenvalues at or below ``λ_max · n · eps`` are dropped (numerical rank); column signs are
+    fixed so that each column's largest-magnitude entry is positive (deterministic output).
+    """
+    gram = np.asarray(gram, dtype=np.float64)
+    evals, evecs = np.linalg.eigh((gram + gram.T) / 2)
+    order = np.argsort(evals)[::-1]
+    evals, evecs = evals[order], evecs[:, order]
+    top = max(float(evals[0]), 0.0) if evals.size else 0.0
+    keep = evals > top * gram.shape[0] * RANK_RTOL_FACTOR
+    if top == 0.0:
+        keep[:] = False
+    Z = evecs[:, keep] * np.sqrt(evals[keep])
+    pivot = np.abs(Z).argmax(axis=0)
+    signs = np.sign(Z[pivot, np.arange(Z.shape[1])])
+    signs[signs == 0] = 1.0
+    return Z * signs
+
+
+def reduce(X: np.ndarray) -> Reduced:
+    """Exact reduced representation of an in-memory matrix ``X`` (n_stimuli, n_units).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((10, 500))
+    >>> red = reduce(X)
+    >>> red.features.shape, red.n_units
+    ((10, 10), 500)
+    >>> bool(np.allclose(red.features @ red.features.T, X @ X.T))
+    True
+    """
+    X = _finite_2d(X, "X")
+    acc = GramAccumulator(X.shape[0], X.shape[1])
+    acc.add(X)
+    return acc.finalize()
+
+
+class GramAccumulator:
+    """Build a :class:`Reduced` from rows that arrive in batches.
+
+    Parameters
+    ----------
+    n_stimuli : int
+        Total number of rows that will be added.
+    n_units : int
+        Width of every row.
+    scratch_dir : path-like, optional
+        Where to spill raw float32 rows when they exceed ``in_memory_bytes`` (default: the
+        system temp folder). The file is removed by :meth:`finalize` / :meth:`close`.
+    chunk_units : int
+        Units per feature chunk for the Gram sum.
+    in_memory_bytes : int
+        Spill to RAM below this size, to a file above it.
+    keep_raw : bool
+        If True, :meth:`raw` can return the full float32 matrix after :meth:`finalize`.
+    """
+
+    def __init__(
+        self,
+        n_stimuli: int,
+        n_units: int,
+        *,
+        scratch_dir: str | os.PathLike[str] | None = None,
+        chunk_units: int = DEFAULT_CHUNK_UNITS,
+        in_memory_bytes: int = DEFAULT_IN_MEMORY_BYTES,
+        keep_raw: bool = False,
+    ) -> None:
+        if n_stimuli < 1 or n_units < 1:
+            raise ShapeMismatchError(
+                f"cannot reduce a layer of {n_stimuli} stimuli × {n_units} units"
+            )
+        self.n_stimuli = n_stimuli
+        self.n_units = n_units
+        self.chunk_units = min(chunk_units, n_units)
+        self.keep_raw = keep_raw
+        self._n_chunks = -(-n_units // self.chunk_units)
+        self._row_sum = np.zeros(n_stimuli, dtype=np.float64)
+        self._filled = 0
+        self._memory: np.ndarray | None = None
+        self._file: Path | None = None
+        self._handle: BinaryIO | None = None
+        total_bytes = n_stimuli * self._n_chunks * self.chunk_units * _FLOAT32_BYTES
+        if total_bytes <= in_memory_bytes:
+            self._memory = np.zeros((self._n_chunks, n_stimuli, self.chunk_units), np.float32)
+        else:
+            fd, name = tempfile.mkstemp(prefix="repgeom-gram-", suffix=".f32", dir=scratch_dir)
+            self._file = Path(name)
+            self._handle = os.fdopen(fd, "w+b")
+            self._handle.truncate(total_bytes)
+
+    def _chunk_bounds(self, k: int) -> tuple[int, int]:
+        start = k * self.chunk_units
+        return start, min(start + self.chunk_units, self.n_units)
+
+    def add(self, rows: np.ndarray) -> None:
+        """Append the next batch of rows, shape (batch, n_units)."""
+        rows = _finite_2d(rows, "a batch of activations")
+        if rows.shape[1] != self.n_units:
+            raise ShapeMismatchError(
+                f"batch has {rows.shape[1]} units, the layer has {self.n_units}"
+            )
+        end = self._filled + rows.shape[0]
+        if end > self.n_stimuli:
+            raise ShapeMismatchError(
+                f"{end} rows added to an accumulator sized for {self.n_stimuli} stimuli"
+            )
+        self._row_sum[self._filled : end] = rows.sum(axis=1, dtype=np.float64)
+        rows32 = np.asarray(rows, dtype=np.float32)
+        for k in range(self._n_chunks):
+            lo, hi = self._chunk_bounds(k)
+            block = np.zeros((rows.shape[0], self.chunk_units), np.float32)
+            block[:, : hi - lo] = rows32[:, lo:hi]
+            if self._memory is not None:
+                self._memory[k, self._filled : end] = block
+            else:
+                offset = (k * self.n_stimuli + self._filled) * self.chunk_units * _FLOAT32_BYTES
+                self._handle.seek(offset)
+                self._handle.write(block.tobytes())
+        self._filled = end
+
+    def _chunk(self, k: int) -> np.ndarray:
+        if self._memory is not None:
+            return self._memory[k]
+        count = self.n_stimuli * self.chunk_units
+        self._handle.flush()
+        self._handle.seek(k * count * _FLOAT32_BYTES)
+        data = np.frombuffer(self._handle.read(count * _FLOAT32_BYTES), dtype=np.float32)
+        return data.reshape(self.n_stimuli, self.chunk_units)
+
+    def gram(self) -> np.ndarray:
+        """Float64 Gram matrix ``X Xᵀ`` summed over feature chunks."""
+        if self._filled != self.n_stimuli:
+            raise ShapeMismatchError(
+                f"only {self._filled} of {self.n_stimuli} rows were added before finalize()"
+            )
+        G = np.zeros((self.n_stimuli, self.n_stimuli), dtype=np.float64)
+        for k in range(self._n_chunks):
+            block = self._chunk(k).astype(np.float64)
+            G += block @ block.T
+        return G
+
+    def raw(self) -> np.ndarray:
+        """The raw float32 matrix (n_stimuli, n_units); only with ``keep_raw=True``."""
+        if not self.keep_raw:
+            raise ValueError(
+                "raw activations were not kept; create the accumulator with keep_raw=True"
+            )
+        # only the last chunk is zero-padded, so concatenated chunks keep the column order
+        chunks = [self._chunk(k) for k in range(self._n_chunks)]
+        return np.concatenate(chunks, axis=1)[:, : self.n_units]
+
+    def finalize(self) -> Reduced:
+        """Eigendecompose the Gram matrix and return the reduced representation."""
+        try:
+            Z = reduce_gram(self.gram())
+        finally:
+            if not self.keep_raw:
+                self.close()
+        return Reduced(features=Z, row_mean=self._row_sum / self.n_units, n_units=self.n_units)
+
+    def close(self) -> None:
+        """Free the spill buffer (delete the scratch file)."""
+        self._memory = None
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if self._file is not None:
+            self._file.unlink(missing_ok=True)
+            self._file = None
+
+    def __del__(self) -> None:  # a killed extraction must not leave multi-GB scratch files
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass

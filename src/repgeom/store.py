@@ -1,0 +1,294 @@
+"""Result stores: xarray Datasets as netCDF with named dims, provenance and atomic writes.
+
+All netCDF I/O of repgeom goes through this module. Dimension and coordinate names are defined
+here once and checked on every :func:`read` and :func:`write`.
+
+Store kinds (``KINDS``) and what each must hold:
+
+========================  =====================================================================
+kind                      required variables (dims)
+========================  =====================================================================
+``stimuli``               ``images`` (stimulus, [time,] channel, y, x)
+``neural``                ``responses`` (stimulus, repetition, neuroid[, time])
+``activations``           ``features`` (stimulus, component), ``row_mean`` (stimulus)
+``dimensionality``        ``effective_dimensionality`` (model, layer, stimset)
+========================  =====================================================================
+
+Every stimulus-indexed store has a ``stimulus_id`` coordinate on ``stimulus``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from repgeom import __version__
+from repgeom.errors import SchemaError, ShapeMismatchError
+
+# ---- the one vocabulary of dims and coords -------------------------------------------------
+STIMULUS = "stimulus"
+NEUROID = "neuroid"
+COMPONENT = "component"
+REPETITION = "repetition"
+TIME = "time"
+CHANNEL = "channel"
+Y = "y"
+X = "x"
+UNIT = "unit"
+MODEL = "model"
+LAYER = "layer"
+STIMSET = "stimset"
+SPECTRUM_INDEX = "spectrum_index"
+REP_A = "rep_a"
+REP_B = "rep_b"
+
+STIMULUS_ID = "stimulus_id"
+CATEGORY = "category"
+NEUROID_ID = "neuroid_id"
+REGION = "region"
+SUBJECT = "subject"
+
+#: Attributes every store carries (see :func:`provenance`).
+PROVENANCE_KEYS = (
+    "repgeom_version",
+    "config_hash",
+    "model",
+    "layer",
+    "weights",
+    "seed",
+    "created",
+    "kind",
+)
+
+#: Placeholder for provenance fields that do not apply (netCDF attrs cannot be None).
+NOT_APPLICABLE = "n/a"
+
+
+@dataclass(frozen=True)
+class VariableSpec:
+    """One variable a store kind requires: its name and the allowed dim tuples."""
+
+    name: str
+    dims: tuple[tuple[str, ...], ...]
+
+
+KINDS: dict[str, tuple[VariableSpec, ...]] = {
+    "stimuli": (
+        VariableSpec("images", ((STIMULUS, CHANNEL, Y, X), (STIMULUS, TIME, CHANNEL, Y, X))),
+    ),
+    "neural": (
+        VariableSpec(
+            "responses",
+            ((STIMULUS, REPETITION, NEUROID), (STIMULUS, REPETITION, NEUROID, TIME)),
+        ),
+    ),
+    "activations": (
+        VariableSpec("features", ((STIMULUS, COMPONENT), (STIMULUS, TIME, COMPONENT))),
+        VariableSpec("row_mean", ((STIMULUS,), (STIMULUS, TIME))),
+    ),
+    "dimensionality": (
+        VariableSpec("effective_dimensionality", ((MODEL, LAYER, STIMSET),)),
+        VariableSpec("alpha", ((MODEL, LAYER, STIMSET),)),
+        VariableSpec("eigenspectrum", ((MODEL, LAYER, STIMSET, SPECTRUM_INDEX),)),
+    ),
+}
+
+#: Kinds whose data are indexed by stimulus and therefore need ``stimulus_id``.
+STIMULUS_INDEXED = frozenset({"stimuli", "neural", "activations"})
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """Return a short, order-independent SHA-256 of a (JSON-serialisable) config mapping."""
+    text = json.dumps(config, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def provenance(
+    kind: str,
+    *,
+    config: Mapping[str, Any] | None = None,
+    model: str | None = None,
+    layer: str | None = None,
+    weights: str | None = None,
+    seed: int | None = None,
+    **extra: str | int | float,
+) -> dict[str, str | int | float]:
+    """Build the provenance attrs of a store.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    config : mapping, optional
+        The (validated) config the store was made with; only its hash is kept.
+    model, layer, weights, seed : optional
+        What produced the data; ``"n/a"`` where it does not apply.
+    **extra
+        More attrs (numbers or strings), e.g. ``stimset="photos"``.
+    """
+    if kind not in KINDS:
+        raise SchemaError(f"unknown store kind {kind!r}; expected one of {sorted(KINDS)}")
+    attrs: dict[str, str | int | float] = {
+        "repgeom_version": __version__,
+        "config_hash": config_hash(config) if config is not None else NOT_APPLICABLE,
+        "model": model if model is not None else NOT_APPLICABLE,
+        "layer": layer if layer is not None else NOT_APPLICABLE,
+        "weights": weights if weights is not None else NOT_APPLICABLE,
+        "seed": int(seed) if seed is not None else NOT_APPLICABLE,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "kind": kind,
+    }
+    attrs.update(extra)
+    return attrs
+
+
+def check(ds: xr.Dataset, kind: str, *, source: str | os.PathLike[str] = "<memory>") -> None:
+    """Raise :class:`SchemaError` unless ``ds`` is a valid store of ``kind``.
+
+    Checks the required variables and their dims, ``stimulus_id`` on stimulus-indexed stores
+    (present, unique), finite floating-point data, and the provenance attrs.
+    """
+    where = f"{source}"
+    if kind not in KINDS:
+        raise SchemaError(f"{where}: unknown store kind {kind!r}; expected one of {sorted(KINDS)}")
+    for spec in KINDS[kind]:
+        if spec.name not in ds.data_vars:
+            raise SchemaError(
+                f"{where}: a {kind!r} store needs the variable {spec.name!r}, found "
+                f"{sorted(map(str, ds.data_vars))}; was it written by repgeom?"
+            )
+        dims = tuple(map(str, ds[spec.name].dims))
+        if dims not in spec.dims:
+            allowed = " or ".join(str(d) for d in spec.dims)
+            raise SchemaError(
+                f"{where}: variable {spec.name!r} has dims {dims}, expected {allowed}; "
+                "transpose or rename the dims to match"
+            )
+        values = ds[spec.name].values
+        if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
+            if kind != "dimensionality":  # a layer may legitimately lack an estimate there
+                bad = int((~np.isfinite(values)).sum())
+                raise SchemaError(
+                    f"{where}: variable {spec.name!r} holds {bad} NaN/inf values; "
+                    "remove or impute them before storing"
+                )
+    if kind in STIMULUS_INDEXED:
+        if STIMULUS_ID not in ds.coords or ds[STIMULUS_ID].dims != (STIMULUS,):
+            raise SchemaError(
+                f"{where}: a {kind!r} store needs a {STIMULUS_ID!r} coordinate on the "
+                f"{STIMULUS!r} dim; add it with ds.assign_coords({STIMULUS_ID}=(...))"
+            )
+        ids = ds[STIMULUS_ID].values
+        if len(np.unique(ids)) != len(ids):
+            raise SchemaError(f"{where}: {STIMULUS_ID!r} has duplicate values; ids must be unique")
+    missing = [k for k in PROVENANCE_KEYS if k not in ds.attrs]
+    if missing:
+        raise SchemaError(
+            f"{where}: provenance attrs {missing} are missing; build them with "
+            "repgeom.store.provenance(...)"
+        )
+
+
+def write(ds: xr.Dataset, path: str | os.PathLike[str], kind: str) -> Path:
+    """Check ``ds`` against ``kind`` and write it to ``path`` atomically.
+
+    The data go to a temporary file in the destination folder, which is flushed and fsynced and
+    then renamed over ``path`` with :func:`os.replace`. A reader therefore sees either the old
+    file, no file, or the complete new one, never a partial write, even if the process is
+    killed.
+    """
+    path = Path(path)
+    check(ds, kind, source=path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        ds.to_netcdf(tmp, engine="netcdf4")
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable: fsync the folder entry (a no-op where unsupported)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def read(path: str | os.PathLike[str], kind: str | None = None) -> xr.Dataset:
+    """Load a store fully into memory and check it.
+
+    Parameters
+    ----------
+    path : path-like
+        A netCDF file written by :func:`write` (or by a user, in the same schema).
+    kind : str, optional
+        Expected kind; defaults to the file's ``kind`` attr.
+
+    Raises
+    ------
+    SchemaError
+        If the file is missing, unreadable, or does not follow the schema of its kind.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise SchemaError(f"{path}: no such store; run the workflow stage that makes it first")
+    try:
+        ds = xr.load_dataset(path, engine="netcdf4")
+    except (OSError, ValueError) as exc:
+        raise SchemaError(
+            f"{path}: not a readable netCDF file ({exc}); delete it and rerun the stage"
+        ) from exc
+    kind = kind or str(ds.attrs.get("kind", ""))
+    if not kind:
+        raise SchemaError(f"{path}: no 'kind' attr; pass kind= to repgeom.store.read")
+    check(ds, kind, source=path)
+    return ds
+
+
+def align_stimuli(a: xr.Dataset, b: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset]:
+    """Reorder ``b`` to ``a``'s stimulus order; raise if their ``stimulus_id`` sets differ."""
+    ids_a = [str(i) for i in a[STIMULUS_ID].values]
+    ids_b = [str(i) for i in b[STIMULUS_ID].values]
+    check_same_ids(ids_a, ids_b, names=("first", "second"))
+    position = {s: i for i, s in enumerate(ids_b)}
+    return a, b.isel({STIMULUS: [position[s] for s in ids_a]})
+
+
+def check_same_ids(
+    ids_a: Iterable[str], ids_b: Iterable[str], *, names: tuple[str, str], shown: int = 5
+) -> None:
+    """Raise :class:`ShapeMismatchError` listing a few offending ids if the sets differ."""
+    set_a, set_b = list(ids_a), list(ids_b)
+    only_a = sorted(set(set_a) - set(set_b))
+    only_b = sorted(set(set_b) - set(set_a))
+    if only_a or only_b:
+        raise ShapeMismatchError(
+            f"stimulus ids differ: {len(only_a)} only in the {names[0]} ({only_a[:shown]}), "
+            f"{len(only_b)} only in the {names[1]} ({only_b[:shown]}); both must index the same "
+            "stimuli (check which stimulus set the data were recorded on)"
+        )
