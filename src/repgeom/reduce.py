@@ -13,7 +13,8 @@ that are not rotation invariant are kept beside ``Z``: the per-stimulus mean ove
 (``row_mean``, needed for correlation RDMs) and the original width ``n_units``.
 
 ``Z`` is obtained from the float64 Gram matrix ``G = X Xᵀ = U S² Uᵀ``. :class:`GramAccumulator`
-receives the rows batch by batch (as a forward pass yields them), spills them as float32 to a
+receives the rows batch by batch (as a forward pass yields them), spills them in their own
+precision (float32 activations stay float32, float64 data stay float64; either is exact) to a
 scratch file in feature-chunk-major order (to RAM if small), then sums ``G = Σ_k X_k X_kᵀ`` over
 feature chunks ``X_k`` and eigendecomposes once. Peak memory is ``O(n_stimuli²+ n_stimuli·chunk)``
 whatever the layer width; raw activations never sit in memory as a whole.
@@ -36,9 +37,8 @@ from repgeom.errors import InvalidInputError, ShapeMismatchError
 RANK_RTOL_FACTOR = float(np.finfo(np.float64).eps)
 #: Units per feature chunk when forming the Gram matrix (m × chunk float64 in RAM at a time).
 DEFAULT_CHUNK_UNITS = 16_384
-#: Raw float32 activations up to this many bytes are spilled to RAM instead of a scratch file.
+#: Raw activations up to this many bytes are spilled to RAM instead of a scratch file.
 DEFAULT_IN_MEMORY_BYTES = 256 * 2**20
-_FLOAT32_BYTES = 4
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,8 @@ def reduce(X: np.ndarray) -> Reduced:
     True
     """
     X = _finite_2d(X, "X")
-    acc = GramAccumulator(X.shape[0], X.shape[1])
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    acc = GramAccumulator(X.shape[0], X.shape[1], dtype=dtype)
     acc.add(X)
     return acc.finalize()
 
@@ -133,7 +134,10 @@ class GramAccumulator:
     in_memory_bytes : int
         Spill to RAM below this size, to a file above it.
     keep_raw : bool
-        If True, :meth:`raw` can return the full float32 matrix after :meth:`finalize`.
+        If True, :meth:`raw` can return the full matrix after :meth:`finalize`.
+    dtype : {numpy.float32, numpy.float64}
+        Precision of the spilled rows; use the precision the rows are computed in (float32 for
+        forward passes) so that spilling loses nothing.
     """
 
     def __init__(
@@ -145,6 +149,7 @@ class GramAccumulator:
         chunk_units: int = DEFAULT_CHUNK_UNITS,
         in_memory_bytes: int = DEFAULT_IN_MEMORY_BYTES,
         keep_raw: bool = False,
+        dtype: type[np.floating] = np.float32,
     ) -> None:
         if n_stimuli < 1 or n_units < 1:
             raise ShapeMismatchError(
@@ -154,15 +159,18 @@ class GramAccumulator:
         self.n_units = n_units
         self.chunk_units = min(chunk_units, n_units)
         self.keep_raw = keep_raw
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         self._n_chunks = -(-n_units // self.chunk_units)
         self._row_sum = np.zeros(n_stimuli, dtype=np.float64)
         self._filled = 0
         self._memory: np.ndarray | None = None
         self._file: Path | None = None
         self._handle: BinaryIO | None = None
-        total_bytes = n_stimuli * self._n_chunks * self.chunk_units * _FLOAT32_BYTES
+        total_bytes = n_stimuli * self._n_chunks * self.chunk_units * self.dtype.itemsize
         if total_bytes <= in_memory_bytes:
-            self._memory = np.zeros((self._n_chunks, n_stimuli, self.chunk_units), np.float32)
+            self._memory = np.zeros((self._n_chunks, n_stimuli, self.chunk_units), self.dtype)
         else:
             fd, name = tempfile.mkstemp(prefix="repgeom-gram-", suffix=".f32", dir=scratch_dir)
             self._file = Path(name)
@@ -186,15 +194,15 @@ class GramAccumulator:
                 f"{end} rows added to an accumulator sized for {self.n_stimuli} stimuli"
             )
         self._row_sum[self._filled : end] = rows.sum(axis=1, dtype=np.float64)
-        rows32 = np.asarray(rows, dtype=np.float32)
+        rows = np.asarray(rows, dtype=self.dtype)
         for k in range(self._n_chunks):
             lo, hi = self._chunk_bounds(k)
-            block = np.zeros((rows.shape[0], self.chunk_units), np.float32)
-            block[:, : hi - lo] = rows32[:, lo:hi]
+            block = np.zeros((rows.shape[0], self.chunk_units), self.dtype)
+            block[:, : hi - lo] = rows[:, lo:hi]
             if self._memory is not None:
                 self._memory[k, self._filled : end] = block
             else:
-                offset = (k * self.n_stimuli + self._filled) * self.chunk_units * _FLOAT32_BYTES
+                offset = (k * self.n_stimuli + self._filled) * self.chunk_units * self.dtype.itemsize
                 self._handle.seek(offset)
                 self._handle.write(block.tobytes())
         self._filled = end
@@ -203,9 +211,10 @@ class GramAccumulator:
         if self._memory is not None:
             return self._memory[k]
         count = self.n_stimuli * self.chunk_units
+        size = count * self.dtype.itemsize
         self._handle.flush()
-        self._handle.seek(k * count * _FLOAT32_BYTES)
-        data = np.frombuffer(self._handle.read(count * _FLOAT32_BYTES), dtype=np.float32)
+        self._handle.seek(k * size)
+        data = np.frombuffer(self._handle.read(size), dtype=self.dtype)
         return data.reshape(self.n_stimuli, self.chunk_units)
 
     def gram(self) -> np.ndarray:
@@ -221,7 +230,7 @@ class GramAccumulator:
         return G
 
     def raw(self) -> np.ndarray:
-        """The raw float32 matrix (n_stimuli, n_units); only with ``keep_raw=True``."""
+        """The raw matrix (n_stimuli, n_units); only with ``keep_raw=True``."""
         if not self.keep_raw:
             raise ValueError(
                 "raw activations were not kept; create the accumulator with keep_raw=True"

@@ -210,9 +210,7 @@ def write(ds: xr.Dataset, path: str | os.PathLike[str], kind: str) -> Path:
     path = Path(path)
     check(ds, kind, source=path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = temp_path(path)
     try:
         ds.to_netcdf(tmp, engine="netcdf4")
         with open(tmp, "rb+") as handle:
@@ -223,6 +221,17 @@ def write(ds: xr.Dataset, path: str | os.PathLike[str], kind: str) -> Path:
         raise
     _fsync_dir(path.parent)
     return path
+
+
+def temp_path(final: Path) -> Path:
+    """A new empty temp file beside ``final`` with the permissions a plain ``open`` would give
+    (``mkstemp`` makes it 0600)."""
+    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
+    os.close(fd)
+    return Path(name)
 
 
 def _fsync_dir(folder: Path) -> None:

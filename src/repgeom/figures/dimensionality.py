@@ -17,6 +17,10 @@ import numpy as np
 from repgeom import store
 from repgeom.figures import style
 
+#: Eigenvalues below this fraction of the largest are numerical zeros (the null direction that
+#: centring creates, rank deficiency) and are not drawn.
+PLOT_FLOOR = 1e-10
+
 
 def render(inputs: Sequence[str | os.PathLike[str]], out_stem: str | os.PathLike[str]) -> list[Path]:
     """Figure from ``results/dimensionality.nc`` (the only input)."""
@@ -27,7 +31,9 @@ def render(inputs: Sequence[str | os.PathLike[str]], out_stem: str | os.PathLike
     models = [str(m) for m in ds[store.MODEL].values]
     cmap = plt.get_cmap("viridis")
     styles = ["-", "--", ":", "-."]
-    fig, axes = plt.subplots(len(stimsets), 2, figsize=(10, 3.2 * len(stimsets)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(stimsets), 2, figsize=(10, 3.0 * len(stimsets)), squeeze=False, layout="constrained"
+    )
     for (ax_spec, ax_ed), stimset in zip(axes, stimsets, strict=True):
         sub = ds.sel({store.STIMSET: stimset})
         for m, model in enumerate(models):
@@ -36,7 +42,8 @@ def render(inputs: Sequence[str | os.PathLike[str]], out_stem: str | os.PathLike
             have = np.isfinite(ed)
             for layer_i in np.flatnonzero(have):
                 lam = sub["eigenspectrum"].sel({store.MODEL: model}).values[layer_i]
-                lam = lam[np.isfinite(lam) & (lam > 0)]
+                lam = lam[np.isfinite(lam)]
+                lam = lam[lam > PLOT_FLOOR * lam.max()]
                 ax_spec.loglog(np.arange(1, len(lam) + 1), lam / lam.sum(),
                                color=cmap(depth[layer_i]), ls=styles[m % len(styles)], lw=1)
             order = np.argsort(depth[have])
@@ -48,5 +55,6 @@ def render(inputs: Sequence[str | os.PathLike[str]], out_stem: str | os.PathLike
                   ylabel="ED = (Σλ)² / Σλ²")
         ax_ed.legend(fontsize=7, frameon=False)
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
-    fig.colorbar(sm, ax=axes[:, 0].tolist(), label="relative layer depth", shrink=0.6)
+    fig.colorbar(sm, ax=axes[:, 0].tolist(), label="relative layer depth", location="left",
+                 shrink=0.5, pad=0.08)
     return style.save(fig, out_stem)

@@ -33,7 +33,11 @@ def render(inputs: Sequence[str | os.PathLike[str]], out_stem: str | os.PathLike
     style.apply()
     stores = [store.read(p, "stimuli") for p in inputs]
     fig, axes = plt.subplots(
-        len(stores), N_EXAMPLES, figsize=(1.3 * N_EXAMPLES, 1.5 * len(stores)), squeeze=False
+        len(stores),
+        N_EXAMPLES,
+        figsize=(1.3 * N_EXAMPLES, 1.5 * len(stores)),
+        squeeze=False,
+        layout="constrained",
     )
     for row, ds in zip(axes, stores, strict=True):
         images, cats = _examples(ds, N_EXAMPLES)

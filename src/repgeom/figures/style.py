@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +11,8 @@ matplotlib.use("Agg")  # figures are files; never open a window (headless CI, SL
 
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
+
+from repgeom import store  # noqa: E402
 
 from repgeom.plan import FIGURE_EXTS as EXTS  # noqa: E402
 
@@ -32,8 +33,7 @@ def save(fig: plt.Figure, out_stem: str | os.PathLike[str]) -> list[Path]:
     written = []
     for ext in EXTS:
         final = out_stem.with_name(f"{out_stem.name}.{ext}")
-        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=f".{ext}", dir=final.parent)
-        os.close(fd)
+        tmp = store.temp_path(final)
         try:
             fig.savefig(tmp, format=ext)
             os.replace(tmp, final)

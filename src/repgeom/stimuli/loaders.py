@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -93,11 +94,16 @@ def build_stimset(name: str, spec: Mapping[str, Any]) -> xr.Dataset:
     """
     params = {k: v for k, v in spec.items() if k != "kind"}
     kind = spec.get("kind")
-    if kind == "image_folder":
-        return image_folder(params.pop("path"), name=name, **params)
-    if kind == "array_file":
-        return from_array(params.pop("path"), name=name, **params)
-    if kind not in BUILTIN_KINDS:
-        allowed = sorted([*BUILTIN_KINDS, "image_folder", "array_file"])
-        raise ConfigError(f"stimsets.{name}.kind: {kind!r} is unknown; choose from {allowed}")
-    return BUILTIN_KINDS[kind](name=name, **params)
+    builders = {**BUILTIN_KINDS, "image_folder": image_folder, "array_file": from_array}
+    if kind not in builders:
+        raise ConfigError(
+            f"stimsets.{name}.kind: {kind!r} is unknown; choose from {sorted(builders)}"
+        )
+    builder = builders[kind]
+    accepted = set(inspect.signature(builder).parameters) - {"name"}
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise ConfigError(
+            f"stimsets.{name}: {unknown} do not apply to kind {kind!r}; it accepts {sorted(accepted)}"
+        )
+    return builder(name=name, **params)

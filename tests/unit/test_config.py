@@ -1,0 +1,73 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from repgeom import config as cfg
+from repgeom.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def default():
+    return yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def test_default_config_is_valid_and_gets_defaults(default):
+    full = cfg.validate(default)
+    cfg.check(full)
+    assert full["models"]["resnet18_s0"]["weights"] == "untrained"
+    assert full["neural"]["v1_photos"]["n_repetitions"] == 4
+    assert "weights" not in default["models"]["resnet18_s0"]  # input left unchanged
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda c: c.update(batchsize=3), r"<top level>: Additional properties .*'batchsize'"),
+        (lambda c: c.update(batch_size="big"), r"batch_size: 'big' is not of type 'integer'"),
+        (lambda c: c.pop("models"), r"'models' is a required property"),
+        (lambda c: c["stimsets"]["photos"].update(kind="foto"), r"stimsets.photos.kind: 'foto' is not one of"),
+        (lambda c: c["models"]["resnet18_s0"].pop("layers"), r"models.resnet18_s0: 'layers' is a required"),
+        (lambda c: c.update(device="gpu"), r"device: 'gpu' is not one of \['auto', 'cpu', 'cuda'\]"),
+        (lambda c: c["stimsets"].update(mine={"kind": "image_folder"}), r"stimsets.mine: 'path' is a required"),
+    ],
+)
+def test_schema_errors_name_the_key(default, edit, message):
+    broken = copy.deepcopy(default)
+    edit(broken)
+    with pytest.raises(ConfigError, match=message):
+        cfg.validate(broken)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda c: c["models"]["resnet18_s0"].update(architecture="resnet181"),
+         r"models.resnet18_s0: unknown architecture 'resnet181'"),
+        (lambda c: c["models"]["resnet18_s0"].update(layers=["block9"]),
+         r"models.resnet18_s0: resnet18 has no layer 'block9'"),
+        (lambda c: c["neural"]["v1_photos"].update(stimset="nope"),
+         r"neural.v1_photos.stimset: 'nope' is not a stimulus set"),
+        (lambda c: c["models"]["resnet18_s0"].update(kwargs={"depth": 3}),
+         r"models.resnet18_s0.kwargs: .*depth"),
+    ],
+)
+def test_semantic_errors_name_the_key(default, edit, message):
+    broken = copy.deepcopy(default)
+    edit(broken)
+    with pytest.raises(ConfigError, match=message):
+        cfg.check(cfg.validate(broken))
+
+
+def test_load_reports_file_problems(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        cfg.load(tmp_path / "absent.yaml")
+    (tmp_path / "bad.yaml").write_text("models: [unclosed")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        cfg.load(tmp_path / "bad.yaml")
+    (tmp_path / "list.yaml").write_text("- a\n- b\n")
+    with pytest.raises(ConfigError, match="must hold a mapping"):
+        cfg.load(tmp_path / "list.yaml")

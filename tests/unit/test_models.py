@@ -1,0 +1,153 @@
+import numpy as np
+import pytest
+import torch
+from torchvision.models.feature_extraction import create_feature_extractor
+
+from repgeom.errors import (
+    ConfigError,
+    InvalidInputError,
+    UnknownLayerError,
+    UnknownModelError,
+    WeightsNotFoundError,
+)
+from repgeom.models import LayerPolicy, build_model, extract_reduced, resolve_device, resolve_layers
+from repgeom.models.extract import _normalise
+from repgeom.models.layers import aliases
+
+
+def test_unknown_architecture_suggests_names():
+    with pytest.raises(UnknownModelError, match=r"'resnet181'.*did you mean \['resnet18'"):
+        build_model("resnet181")
+
+
+def test_seeds_change_untrained_weights():
+    a, b = build_model("resnet18", seed=0), build_model("resnet18", seed=1)
+    c = build_model("resnet18", seed=0)
+    assert torch.equal(a.conv1.weight, c.conv1.weight)
+    assert not torch.equal(a.conv1.weight, b.conv1.weight)
+    assert not a.training
+
+
+def test_local_weights_file(tmp_path):
+    source = build_model("resnet18", seed=7)
+    path = tmp_path / "w.pth"
+    torch.save({"state_dict": source.state_dict()}, path)
+    loaded = build_model("resnet18", weights=str(path), seed=0)
+    assert torch.equal(loaded.fc.weight, source.fc.weight)
+    with pytest.raises(WeightsNotFoundError, match="missing.pth does not exist"):
+        build_model("resnet18", weights=str(tmp_path / "missing.pth"))
+    torch.save(build_model("alexnet").state_dict(), path)
+    with pytest.raises(ConfigError, match="does not fit resnet18"):
+        build_model("resnet18", weights=str(path))
+
+
+def test_named_weights_come_from_the_cache_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    expected = tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+    with pytest.raises(WeightsNotFoundError, match=str(expected)):
+        build_model("resnet18", weights="IMAGENET1K_V1")
+    with pytest.raises(ConfigError, match="do not exist for resnet18"):
+        build_model("resnet18", weights="IMAGENET9K")
+    expected.parent.mkdir(parents=True)
+    torch.save(build_model("resnet18", seed=3).state_dict(), expected)
+    cached = build_model("resnet18", weights="DEFAULT")
+    assert torch.equal(cached.fc.weight, build_model("resnet18", seed=3).fc.weight)
+
+
+def test_layer_resolution_aliases_modules_nodes():
+    resolved = resolve_layers("resnet18", ["stem", "block2", "layer3", "layer4.1.relu_1", "logits"])
+    assert resolved == {
+        "stem": "maxpool",
+        "block2": "layer2",
+        "layer3": "layer3",
+        "layer4.1.relu_1": "layer4.1.relu_1",
+        "logits": "fc",
+    }
+    with pytest.raises(UnknownLayerError, match=r"no layer 'blok2'.*repgeom layers resnet18"):
+        resolve_layers("resnet18", ["blok2"])
+    with pytest.raises(UnknownLayerError, match="same output twice"):
+        resolve_layers("resnet18", ["block1", "layer1"])
+    assert aliases("alexnet")["block1"] == "features.0"
+
+
+@pytest.mark.parametrize(
+    ("shape", "policy", "expected"),
+    [
+        ((2, 4, 3, 3), LayerPolicy(spatial="flatten"), (2, 36)),
+        ((2, 4, 3, 3), LayerPolicy(spatial="avg"), (2, 4)),
+        ((2, 4, 3, 3), LayerPolicy(spatial="max"), (2, 4)),
+        ((2, 5, 8), LayerPolicy(tokens="cls"), (2, 8)),
+        ((2, 5, 8), LayerPolicy(tokens="mean"), (2, 8)),
+        ((2, 5, 8), LayerPolicy(tokens="all"), (2, 40)),
+        ((2, 512, 1, 1), LayerPolicy(spatial="avg"), (2, 512)),
+        ((1, 512, 1, 1), LayerPolicy(), (1, 512)),  # batch of one keeps its batch dim
+    ],
+)
+def test_layer_policies(shape, policy, expected):
+    out = policy.apply(torch.arange(np.prod(shape), dtype=torch.float32).reshape(shape))
+    assert tuple(out.shape) == expected
+
+
+def test_policy_values():
+    x = torch.arange(24.0).reshape(1, 2, 3, 4)
+    torch.testing.assert_close(LayerPolicy(spatial="avg").apply(x), x.mean(dim=(2, 3)))
+    tokens = torch.arange(12.0).reshape(1, 3, 4)
+    torch.testing.assert_close(LayerPolicy(tokens="cls").apply(tokens), tokens[:, 0])
+    with pytest.raises(ConfigError, match="choose flatten, avg or max"):
+        LayerPolicy(spatial="median")
+
+
+def test_resolve_device():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA GPU is visible"):
+            resolve_device("cuda")
+    with pytest.raises(ConfigError, match="choose auto, cpu or cuda"):
+        resolve_device("tpu")
+
+
+def test_extraction_is_one_pass_and_exact(rng, device):
+    model = build_model("resnet18", seed=0)
+    images = rng.random((10, 3, 32, 32)).astype(np.float32)
+    layers = resolve_layers("resnet18", ["block1", "pool"])
+    out = extract_reduced(model, images, layers, batch_size=4, device=device, keep_raw=True)
+    direct = create_feature_extractor(model, return_nodes={"layer1": "a", "avgpool": "b"})
+    with torch.no_grad():
+        ref = direct(_normalise(images, torch.device("cpu")))
+    for name, key in (("block1", "a"), ("pool", "b")):
+        red, raw = out[name]
+        expected = ref[key].reshape(10, -1).numpy().astype(np.float64)
+        np.testing.assert_allclose(raw, expected, rtol=1e-4, atol=1e-5)
+        gram = raw.astype(np.float64) @ raw.T.astype(np.float64)
+        np.testing.assert_allclose(red.features @ red.features.T, gram, rtol=1e-9, atol=1e-9)
+        assert red.n_units == expected.shape[1]
+
+
+def test_vit_tokens_final_layer():
+    model = build_model("vit_b_16", kwargs={"image_size": 32})
+    layers = resolve_layers("vit_b_16", ["final", "block1"], model)
+    assert layers["final"] == "encoder.ln"
+    images = np.random.default_rng(0).random((3, 3, 32, 32)).astype(np.float32)
+    for tokens, width in (("cls", 768), ("all", 5 * 768)):
+        out = extract_reduced(model, images, layers, policy=LayerPolicy(tokens=tokens))
+        assert out["final"][0].n_units == width
+
+
+def test_nan_activations_are_reported():
+    model = build_model("resnet18")
+    with torch.no_grad():
+        model.conv1.weight[0, 0, 0, 0] = float("nan")
+    images = np.random.default_rng(0).random((2, 3, 32, 32)).astype(np.float32)
+    with pytest.raises(InvalidInputError, match="layer 'stem' produced NaN/inf"):
+        extract_reduced(model, images, {"stem": "maxpool"})
+
+
+def test_bad_images_are_rejected():
+    model = build_model("resnet18")
+    with pytest.raises(InvalidInputError, match=r"expected \(n_stimuli, 3, height, width\)"):
+        extract_reduced(model, np.zeros((2, 32, 32)), {"stem": "maxpool"})
+    bad = np.zeros((2, 3, 32, 32))
+    bad[0, 0, 0, 0] = np.inf
+    with pytest.raises(InvalidInputError, match="NaN/inf"):
+        extract_reduced(model, bad, {"stem": "maxpool"})

@@ -1,0 +1,150 @@
+"""The reduced representation Z = U S is exact for every rotation-invariant analysis."""
+
+import numpy as np
+import pytest
+from scipy.linalg import orthogonal_procrustes
+from scipy.spatial.distance import pdist
+from sklearn.linear_model import Ridge
+
+from repgeom.dimensionality import eigenspectrum
+from repgeom.errors import InvalidInputError, ShapeMismatchError
+from repgeom.reduce import GramAccumulator, reduce, reduce_gram
+
+EXACT = 1e-8  # relative error allowed between raw and reduced results (the issue's bound)
+
+
+def rel_err(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return np.abs(a - b).max() / max(np.abs(b).max(), 1e-300)
+
+
+@pytest.fixture
+def layers(rng):
+    """Two wide 'layers' on 40 stimuli that share structure, one of them low rank."""
+    latent = rng.standard_normal((40, 12))
+    X = latent @ rng.standard_normal((12, 900)) + 0.1 * rng.standard_normal((40, 900)) + 2.0
+    Y = np.tanh(latent @ rng.standard_normal((12, 300)))  # nonlinear: full rank
+    Y_low = latent[:, :5] @ rng.standard_normal((5, 700))  # exactly rank 5
+    return X, Y, Y_low
+
+
+def _procrustes_distance(A, B):
+    """min_Q ‖Ac − Bc Q‖_F over orthogonal Q, zero-padding the narrower matrix."""
+    A, B = A - A.mean(0), B - B.mean(0)
+    width = max(A.shape[1], B.shape[1])
+    A = np.pad(A, ((0, 0), (0, width - A.shape[1])))
+    B = np.pad(B, ((0, 0), (0, width - B.shape[1])))
+    Q, _ = orthogonal_procrustes(B, A)
+    return np.linalg.norm(A - B @ Q)
+
+
+def _linear_cka(A, B):
+    A, B = A - A.mean(0), B - B.mean(0)
+    return np.linalg.norm(A.T @ B) ** 2 / (np.linalg.norm(A.T @ A) * np.linalg.norm(B.T @ B))
+
+
+def test_gram_and_width(layers):
+    X, _, Y_low = layers
+    red = reduce(X)
+    assert red.n_units == 900 and red.features.shape == (40, 40)
+    assert rel_err(red.features @ red.features.T, X @ X.T) < EXACT
+    assert reduce(Y_low).n_components == 5  # numerical rank, not min(n, p)
+
+
+def test_pca_spectrum_is_exact(layers):
+    X, _, Y_low = layers
+    for M in (X, Y_low):
+        red = reduce(M)
+        assert rel_err(eigenspectrum(red.features, n_units=M.shape[1]), eigenspectrum(M)) < EXACT
+
+
+def test_procrustes_distance_is_exact(layers):
+    X, Y, Y_low = layers
+    for A, B in ((X, Y), (X, Y_low), (Y, Y_low)):
+        raw = _procrustes_distance(A, B)
+        red = _procrustes_distance(reduce(A).features, reduce(B).features)
+        assert rel_err(red, raw) < EXACT
+
+
+def test_linear_cka_is_exact(layers):
+    X, Y, Y_low = layers
+    assert rel_err(_linear_cka(reduce(X).features, reduce(Y).features), _linear_cka(X, Y)) < EXACT
+    assert rel_err(
+        _linear_cka(reduce(X).features, reduce(Y_low).features), _linear_cka(X, Y_low)
+    ) < EXACT
+
+
+def test_euclidean_rdm_is_exact(layers):
+    X, _, _ = layers
+    assert rel_err(pdist(reduce(X).features, "sqeuclidean"), pdist(X, "sqeuclidean")) < EXACT
+
+
+def test_correlation_rdm_from_row_statistics(layers):
+    """1 − r(x_i, x_j) across units needs the row means kept beside Z."""
+    X, _, _ = layers
+    red = reduce(X)
+    n = red.n_units
+    G = red.features @ red.features.T - n * np.outer(red.row_mean, red.row_mean)
+    norms = np.sqrt(np.diag(G))
+    reduced_rdm = 1 - G / np.outer(norms, norms)
+    iu = np.triu_indices(len(X), 1)
+    assert rel_err(reduced_rdm[iu], pdist(X, "correlation")) < EXACT
+
+
+def test_ridge_predictions_are_exact(layers, rng):
+    X, _, _ = layers
+    responses = rng.standard_normal((40, 7))
+    train, test = np.arange(30), np.arange(30, 40)
+    # predictions of held-out stimuli: reduce train and test rows together (as the workflow does)
+    red = reduce(X).features
+    for fit_intercept in (False, True):
+        raw = Ridge(alpha=3.0, fit_intercept=fit_intercept).fit(X[train], responses[train])
+        fast = Ridge(alpha=3.0, fit_intercept=fit_intercept).fit(red[train], responses[train])
+        assert rel_err(fast.predict(red[test]), raw.predict(X[test])) < EXACT
+
+
+@pytest.mark.parametrize("in_memory_bytes", [0, 10**9], ids=["spill-to-file", "in-memory"])
+def test_streaming_batches_equal_one_shot(rng, in_memory_bytes, tmp_path):
+    X = rng.standard_normal((37, 1000)).astype(np.float32)
+    acc = GramAccumulator(
+        37, 1000, chunk_units=300, in_memory_bytes=in_memory_bytes, scratch_dir=tmp_path,
+        keep_raw=True,
+    )
+    for start in range(0, 37, 8):
+        acc.add(X[start : start + 8])
+    red = acc.finalize()
+    np.testing.assert_array_equal(acc.raw(), X)
+    acc.close()
+    assert list(tmp_path.iterdir()) == []  # scratch file removed
+    assert rel_err(red.features @ red.features.T, X.astype(float) @ X.T.astype(float)) < EXACT
+    np.testing.assert_allclose(red.row_mean, X.astype(float).mean(1), rtol=1e-12)
+
+
+def test_signs_are_deterministic(rng):
+    X = rng.standard_normal((10, 50))
+    Z = reduce(X).features
+    assert np.all(Z[np.abs(Z).argmax(0), np.arange(Z.shape[1])] > 0)
+    np.testing.assert_array_equal(Z, reduce(X.copy()).features)
+
+
+def test_zero_matrix_reduces_to_no_components():
+    assert reduce_gram(np.zeros((4, 4))).shape == (4, 0)
+
+
+def test_bad_input_is_rejected(rng):
+    X = rng.standard_normal((6, 10))
+    X[2, 3] = np.nan
+    with pytest.raises(InvalidInputError, match="1 NaN/inf"):
+        reduce(X)
+    with pytest.raises(ShapeMismatchError, match=r"shape \(6,\)"):
+        reduce(np.ones(6))
+    acc = GramAccumulator(4, 10)
+    with pytest.raises(ShapeMismatchError, match="batch has 9 units, the layer has 10"):
+        acc.add(np.ones((2, 9)))
+    acc.add(np.ones((3, 10)))
+    with pytest.raises(ShapeMismatchError, match="only 3 of 4 rows"):
+        acc.finalize()
+    with pytest.raises(ShapeMismatchError, match="sized for 4"):
+        acc.add(np.ones((2, 10)))
+    with pytest.raises(ValueError, match="keep_raw=True"):
+        acc.raw()
