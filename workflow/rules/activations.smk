@@ -5,13 +5,13 @@ rule activations:
         stimuli=plan.STIMULI,
     output:
         directory(plan.ACTIVATIONS),
-    params:
-        spec=lambda w: plan.extraction_spec(config, w.model),
+    log:
+        plan.LOG.format(rule="activations", name="{stimset}.{model}"),
     threads: 2
     resources:
         mem_mb=4000,
-    log:
-        plan.LOG.format(rule="activations", name="{stimset}.{model}"),
+    params:
+        spec=lambda w: plan.extraction_spec(config, w.model),
     shell:
         "{PY} extract --stimset {wildcards.stimset} --model {wildcards.model} "
         "--spec {params.spec} --stimuli {input.stimuli} --out {output} "

@@ -7,7 +7,6 @@ from snakemake.utils import validate
 from repgeom import config as repgeom_config
 from repgeom import plan
 
-
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
 repgeom_config.check(config)
 

@@ -1,0 +1,142 @@
+"""Run the real Snakemake workflow on a tiny config in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from repgeom import store
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = Path(__file__).with_name("tiny.yaml")
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+#: Generous bound on one workflow run of the tiny config (about 30 s on 2 cores).
+RUN_TIMEOUT_S = 600
+
+pytestmark = pytest.mark.workflow
+
+
+def snakemake(workdir: Path, *args: str, config: Path = TINY, check: bool = True):
+    cmd = [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(config), "--cores", "2",
+           *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    if check and proc.returncode != 0:
+        pytest.fail(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def stores(workdir: Path) -> list[Path]:
+    return sorted((workdir / "results").rglob("*.nc"))
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("wf")
+    snakemake(workdir)
+    return workdir
+
+
+def test_every_store_and_figure_is_written_and_valid(finished):
+    paths = stores(finished)
+    kinds = {store.read(p).attrs["kind"] for p in paths}  # read() checks each schema
+    assert kinds == {"stimuli", "neural", "activations", "dimensionality"}
+    layers = sorted(p.stem for p in (finished / "results/activations/grat/r18").glob("*.nc"))
+    assert layers == ["block2", "pool", "stem"]
+    clip = store.read(finished / "results/activations/clips/mnet/block6.nc")
+    assert clip["features"].dims == ("stimulus", "time", "component")
+    for fig in ("stimuli", "dimensionality"):
+        for ext in ("png", "pdf"):
+            assert (finished / f"figures/{fig}.{ext}").stat().st_size > 1000
+    dims = store.read(finished / "results/dimensionality.nc")
+    # layers: union of r18 (stem, block2, pool) and mnet (block2, block6, pool); 16 gratings
+    assert dims.sizes == {"model": 2, "layer": 4, "stimset": 2, "spectrum_index": 16}
+    assert dims["effective_dimensionality"].sel(model="r18", layer="block6").isnull().all()
+    assert (dims["effective_dimensionality"].sel(model="r18", layer="stem") >= 1).all()
+    assert not list(finished.rglob("*.tmp")) and not list(finished.rglob("repgeom-gram-*"))
+
+
+def test_provenance_says_how_numbers_were_made(finished):
+    ds = store.read(finished / "results/activations/grat/mnet/pool.nc")
+    assert ds.attrs["model"] == "mnet" and ds.attrs["layer"] == "pool"
+    assert ds.attrs["architecture"] == "mobilenet_v3_small" and ds.attrs["seed"] == 1
+    assert ds.attrs["weights"] == "untrained" and ds.attrs["stimset"] == "grat"
+
+
+def test_second_run_has_nothing_to_do(finished):
+    proc = snakemake(finished, "--dry-run")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_changing_one_models_config_reruns_only_its_jobs(finished, tmp_path):
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(TINY.read_text().replace("seed: 1, layers", "seed: 2, layers"))
+    proc = snakemake(finished, "--dry-run", "--quiet", "rules", config=changed)
+    out = proc.stdout + proc.stderr
+    assert "activations" in out and "dimensionality" in out
+    assert "stimuli " not in out and "neural" not in out
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("layers: [stem, block2, pool]", "layers: [stem, blok2, pool]"), "resnet18 has no layer 'blok2'"),
+        (("architecture: resnet18", "architecture: resnet181"), "unknown architecture 'resnet181'"),
+        (("batch_size: 8", "batch_sise: 8"), "batch_sise"),
+        (("kind: gratings", "kind: gratins"), "'gratins' is not one of"),
+    ],
+)
+def test_broken_config_stops_before_any_job(tmp_path, edit, message):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TINY.read_text().replace(*edit))
+    proc = snakemake(tmp_path, "--dry-run", config=bad, check=False)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_killed_run_resumes_without_corrupt_stores(tmp_path):
+    """SIGKILL the whole workflow during extraction, then rerun: finished jobs are kept,
+    nothing half-written is ever read, and the end state equals a clean run's."""
+    cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "--configfile", str(TINY), "--cores", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    try:
+        while not list((tmp_path / "logs" / "activations").glob("*.log")):
+            assert proc.poll() is None, "the workflow ended before extraction started"
+            assert time.monotonic() < deadline, "extraction never started"
+            time.sleep(0.1)
+        time.sleep(1.5)  # inside the extraction job (torch import, forward passes)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finished_before = {p: p.stat().st_mtime_ns for p in stores(tmp_path)}
+    assert finished_before, "no store was finished before the kill"
+    for path in finished_before:  # whatever exists is complete and valid (atomic writes)
+        store.read(path)
+    snakemake(tmp_path, "--unlock")
+    snakemake(tmp_path, "--rerun-incomplete")
+    for path, mtime in finished_before.items():
+        if "activations" not in path.parts:  # finished jobs are not recomputed
+            assert path.stat().st_mtime_ns == mtime, f"{path} was recomputed"
+    for path in stores(tmp_path):
+        store.read(path)
+    assert len(stores(tmp_path)) == 2 + 1 + 2 * 2 * 3 + 1
+    assert not list(tmp_path.rglob("*.tmp")) and not list(tmp_path.rglob("repgeom-gram-*"))
+    assert "Nothing to be done" in "".join(snakemake(tmp_path, "--dry-run").stdout)
+
+
+def test_snakefiles_are_formatted():
+    snakefmt = shutil.which("snakefmt", path=str(Path(sys.executable).parent))
+    if snakefmt is None:
+        pytest.skip("snakefmt is not installed (it comes with the dev extra)")
+    proc = subprocess.run([snakefmt, "--check", str(REPO / "Snakefile"), str(REPO / "workflow")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
