@@ -1,0 +1,125 @@
+"""Peak memory and time of extracting every block-level layer of ResNet-50: raw vs reduced.
+
+Problem (the foundation issue's acceptance check): untrained ResNet-50, 2,000 stimuli at
+224 × 224, the block-level layers stem (max-pool), layer1–layer4 and the global average pool
+(1.7 M units per stimulus in all, 802,816 in layer1).
+
+- ``raw``: what users do today: one forward pass per batch through torchvision's feature
+  extractor, concatenating every layer's float32 activations in RAM.
+- ``reduced``: repgeom's path: the same forward passes stream into
+  :class:`repgeom.reduce.GramAccumulator` (float32 spill to a scratch file on disk, float64 Gram
+  matrix per layer, one eigendecomposition), keeping only Z = U S (2,000 × ≤2,000 per layer).
+
+Each mode runs in its own subprocess so its peak RSS (``ru_maxrss``) is its own. Results go to
+``benchmarks/out/bench_extract.json`` with hardware, versions and thread counts. Not a test.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_extract.py                 # both modes, full size
+    .venv/bin/python benchmarks/bench_extract.py --n-stimuli 200 --size 96   # quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+OUT = Path(__file__).resolve().parent / "out"
+LAYERS = {"stem": "maxpool", "layer1": "layer1", "layer2": "layer2", "layer3": "layer3",
+          "layer4": "layer4", "pool": "avgpool"}
+
+
+def _images(n: int, size: int) -> np.ndarray:
+    """Photo crops from scikit-image, cycled to ``n`` stimuli (content is irrelevant to cost)."""
+    from repgeom.stimuli import photo_crops
+
+    base = photo_crops(size=size, scales=(1.0, 0.6, 0.35), positions=3)["images"].values
+    return np.ascontiguousarray(base[np.arange(n) % len(base)])
+
+
+def run_mode(mode: str, n: int, size: int, batch_size: int) -> dict:
+    from torchvision.models.feature_extraction import create_feature_extractor
+
+    from repgeom.models import build_model, extract_reduced
+    from repgeom.models.extract import _normalise
+
+    images = _images(n, size)
+    model = build_model("resnet50", seed=0)
+    start = time.perf_counter()
+    if mode == "raw":
+        extractor = create_feature_extractor(model, return_nodes={v: k for k, v in LAYERS.items()})
+        parts: dict[str, list[np.ndarray]] = {k: [] for k in LAYERS}
+        with torch.inference_mode():
+            for s in range(0, n, batch_size):
+                out = extractor(_normalise(images[s : s + batch_size], torch.device("cpu")))
+                for k in LAYERS:
+                    parts[k].append(out[k].reshape(out[k].shape[0], -1).numpy().copy())
+        widths = {k: int(sum(p.shape[1] for p in v[:1])) for k, v in parts.items()}
+        components = None
+    else:
+        with tempfile.TemporaryDirectory(dir=os.environ.get("REPGEOM_SCRATCH")) as scratch:
+            result = extract_reduced(model, images, LAYERS, batch_size=batch_size,
+                                     scratch_dir=scratch, progress=False)
+        widths = {k: r.n_units for k, (r, _) in result.items()}
+        components = {k: r.n_components for k, (r, _) in result.items()}
+    seconds = time.perf_counter() - start
+    return {
+        "mode": mode,
+        "seconds": round(seconds, 2),
+        "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3),
+        "units_per_layer": widths,
+        "components_per_layer": components,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-stimuli", type=int, default=2000)
+    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--modes", nargs="+", default=["reduced", "raw"])
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_mode(args.child, args.n_stimuli, args.size, args.batch_size)))
+        return
+    runs = []
+    for mode in args.modes:
+        cmd = [sys.executable, __file__, "--child", mode, "--n-stimuli", str(args.n_stimuli),
+               "--size", str(args.size), "--batch-size", str(args.batch_size)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            runs.append({"mode": mode, "failed": proc.stderr[-2000:]})
+        else:
+            runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        print(json.dumps(runs[-1]), flush=True)
+    import repgeom
+
+    report = {
+        "benchmark": "extract resnet50 block-level layers, raw vs exact reduced",
+        "n_stimuli": args.n_stimuli, "image_size": args.size, "batch_size": args.batch_size,
+        "layers": LAYERS, "runs": runs,
+        "hardware": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                     "torch_threads": torch.get_num_threads()},
+        "versions": {"repgeom": repgeom.__version__, "torch": torch.__version__,
+                     "numpy": np.__version__, "python": platform.python_version()},
+    }
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"bench_extract_{args.n_stimuli}x{args.size}.json"
+    path.write_text(json.dumps(report, indent=2))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
