@@ -36,8 +36,14 @@ import numpy as np
 import torch
 
 OUT = Path(__file__).resolve().parent / "out"
-LAYERS = {"stem": "maxpool", "layer1": "layer1", "layer2": "layer2", "layer3": "layer3",
-          "layer4": "layer4", "pool": "avgpool"}
+LAYERS = {
+    "stem": "maxpool",
+    "layer1": "layer1",
+    "layer2": "layer2",
+    "layer3": "layer3",
+    "layer4": "layer4",
+    "pool": "avgpool",
+}
 
 
 def _images(n: int, size: int) -> np.ndarray:
@@ -69,8 +75,9 @@ def run_mode(mode: str, n: int, size: int, batch_size: int) -> dict:
         components = None
     else:
         with tempfile.TemporaryDirectory(dir=os.environ.get("REPGEOM_SCRATCH")) as scratch:
-            result = extract_reduced(model, images, LAYERS, batch_size=batch_size,
-                                     scratch_dir=scratch, progress=False)
+            result = extract_reduced(
+                model, images, LAYERS, batch_size=batch_size, scratch_dir=scratch, progress=False
+            )
         widths = {k: r.n_units for k, (r, _) in result.items()}
         components = {k: r.n_components for k, (r, _) in result.items()}
     seconds = time.perf_counter() - start
@@ -96,8 +103,18 @@ def main() -> None:
         return
     runs = []
     for mode in args.modes:
-        cmd = [sys.executable, __file__, "--child", mode, "--n-stimuli", str(args.n_stimuli),
-               "--size", str(args.size), "--batch-size", str(args.batch_size)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            mode,
+            "--n-stimuli",
+            str(args.n_stimuli),
+            "--size",
+            str(args.size),
+            "--batch-size",
+            str(args.batch_size),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             runs.append({"mode": mode, "failed": proc.stderr[-2000:]})
@@ -108,12 +125,22 @@ def main() -> None:
 
     report = {
         "benchmark": "extract resnet50 block-level layers, raw vs exact reduced",
-        "n_stimuli": args.n_stimuli, "image_size": args.size, "batch_size": args.batch_size,
-        "layers": LAYERS, "runs": runs,
-        "hardware": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                     "torch_threads": torch.get_num_threads()},
-        "versions": {"repgeom": repgeom.__version__, "torch": torch.__version__,
-                     "numpy": np.__version__, "python": platform.python_version()},
+        "n_stimuli": args.n_stimuli,
+        "image_size": args.size,
+        "batch_size": args.batch_size,
+        "layers": LAYERS,
+        "runs": runs,
+        "hardware": {
+            "cpu": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+        },
+        "versions": {
+            "repgeom": repgeom.__version__,
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        },
     }
     OUT.mkdir(exist_ok=True)
     path = OUT / f"bench_extract_{args.n_stimuli}x{args.size}.json"

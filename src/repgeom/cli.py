@@ -58,7 +58,9 @@ def _cmd_inspect(args: argparse.Namespace) -> None:
     print("coords:")
     for name, coord in ds.coords.items():
         preview = ", ".join(map(str, coord.values.ravel()[:4]))
-        print(f"  {name} {tuple(map(str, coord.dims))}: {preview}{' ...' if coord.size > 4 else ''}")
+        print(
+            f"  {name} {tuple(map(str, coord.dims))}: {preview}{' ...' if coord.size > 4 else ''}"
+        )
     print("provenance:")
     for key, value in ds.attrs.items():
         print(f"  {key}: {value}")
@@ -68,8 +70,10 @@ def _cmd_check_config(args: argparse.Namespace) -> None:
     from repgeom.config import load
 
     config = load(args.path)
-    print(f"{args.path}: valid ({len(config['stimsets'])} stimulus sets, "
-          f"{len(config['models'])} models, {len(config['neural'])} neural datasets)")
+    print(
+        f"{args.path}: valid ({len(config['stimsets'])} stimulus sets, "
+        f"{len(config['models'])} models, {len(config['neural'])} neural datasets)"
+    )
 
 
 def _cmd_stimuli(args: argparse.Namespace) -> None:
@@ -88,7 +92,11 @@ def _cmd_extract(args: argparse.Namespace) -> None:
     from repgeom.stages import activations_stage
 
     activations_stage(
-        args.stimset, args.model, json.loads(args.spec), args.stimuli, args.out,
+        args.stimset,
+        args.model,
+        json.loads(args.spec),
+        args.stimuli,
+        args.out,
         threads=args.threads,
     )
 

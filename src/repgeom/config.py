@@ -92,9 +92,11 @@ def check(config: Mapping[str, Any]) -> None:
         key = f"models.{name}"
         try:
             check_architecture(spec["architecture"])
-            model = build_model(spec["architecture"], kwargs=spec["kwargs"]) if spec.get(
-                "kwargs"
-            ) else None
+            model = (
+                build_model(spec["architecture"], kwargs=spec["kwargs"])
+                if spec.get("kwargs")
+                else None
+            )
             resolve_layers(spec["architecture"], list(spec["layers"]), model)
         except RepgeomError as exc:
             raise ConfigError(f"{key}: {exc}") from exc

@@ -202,7 +202,9 @@ class GramAccumulator:
             if self._memory is not None:
                 self._memory[k, self._filled : end] = block
             else:
-                offset = (k * self.n_stimuli + self._filled) * self.chunk_units * self.dtype.itemsize
+                offset = (
+                    (k * self.n_stimuli + self._filled) * self.chunk_units * self.dtype.itemsize
+                )
                 self._handle.seek(offset)
                 self._handle.write(block.tobytes())
         self._filled = end

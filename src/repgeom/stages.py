@@ -129,8 +129,14 @@ def activations_stage(
             )
         )
         paths.append(store.write(ds, out_dir / f"{layer}.nc", "activations"))
-        log.info("%s/%s/%s: %d units -> %d components", stimset, model_name, layer,
-                 red.n_units, red.n_components)
+        log.info(
+            "%s/%s/%s: %d units -> %d components",
+            stimset,
+            model_name,
+            layer,
+            red.n_units,
+            red.n_components,
+        )
     return paths
 
 

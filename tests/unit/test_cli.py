@@ -55,6 +55,8 @@ def test_stage_commands_write_stores(tmp_path):
     assert store.read(out, "stimuli")["images"].shape[0] == 6
     nout = tmp_path / "n.nc"
     nspec = '{"kind": "simulated_v1", "stimset": "g", "n_neuroids": 3, "n_repetitions": 2}'
-    assert main(["neural", "--name", "v1", "--spec", nspec, "--stimuli", str(out),
-                 "--out", str(nout)]) == 0
+    assert (
+        main(["neural", "--name", "v1", "--spec", nspec, "--stimuli", str(out), "--out", str(nout)])
+        == 0
+    )
     assert np.isfinite(store.read(nout, "neural")["rates"].values).all()

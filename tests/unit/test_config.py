@@ -29,10 +29,22 @@ def test_default_config_is_valid_and_gets_defaults(default):
         (lambda c: c.update(batchsize=3), r"<top level>: Additional properties .*'batchsize'"),
         (lambda c: c.update(batch_size="big"), r"batch_size: 'big' is not of type 'integer'"),
         (lambda c: c.pop("models"), r"'models' is a required property"),
-        (lambda c: c["stimsets"]["photos"].update(kind="foto"), r"stimsets.photos.kind: 'foto' is not one of"),
-        (lambda c: c["models"]["resnet18_s0"].pop("layers"), r"models.resnet18_s0: 'layers' is a required"),
-        (lambda c: c.update(device="gpu"), r"device: 'gpu' is not one of \['auto', 'cpu', 'cuda'\]"),
-        (lambda c: c["stimsets"].update(mine={"kind": "image_folder"}), r"stimsets.mine: 'path' is a required"),
+        (
+            lambda c: c["stimsets"]["photos"].update(kind="foto"),
+            r"stimsets.photos.kind: 'foto' is not one of",
+        ),
+        (
+            lambda c: c["models"]["resnet18_s0"].pop("layers"),
+            r"models.resnet18_s0: 'layers' is a required",
+        ),
+        (
+            lambda c: c.update(device="gpu"),
+            r"device: 'gpu' is not one of \['auto', 'cpu', 'cuda'\]",
+        ),
+        (
+            lambda c: c["stimsets"].update(mine={"kind": "image_folder"}),
+            r"stimsets.mine: 'path' is a required",
+        ),
     ],
 )
 def test_schema_errors_name_the_key(default, edit, message):
@@ -45,14 +57,22 @@ def test_schema_errors_name_the_key(default, edit, message):
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda c: c["models"]["resnet18_s0"].update(architecture="resnet181"),
-         r"models.resnet18_s0: unknown architecture 'resnet181'"),
-        (lambda c: c["models"]["resnet18_s0"].update(layers=["block9"]),
-         r"models.resnet18_s0: resnet18 has no layer 'block9'"),
-        (lambda c: c["neural"]["v1_photos"].update(stimset="nope"),
-         r"neural.v1_photos.stimset: 'nope' is not a stimulus set"),
-        (lambda c: c["models"]["resnet18_s0"].update(kwargs={"depth": 3}),
-         r"models.resnet18_s0.kwargs: .*depth"),
+        (
+            lambda c: c["models"]["resnet18_s0"].update(architecture="resnet181"),
+            r"models.resnet18_s0: unknown architecture 'resnet181'",
+        ),
+        (
+            lambda c: c["models"]["resnet18_s0"].update(layers=["block9"]),
+            r"models.resnet18_s0: resnet18 has no layer 'block9'",
+        ),
+        (
+            lambda c: c["neural"]["v1_photos"].update(stimset="nope"),
+            r"neural.v1_photos.stimset: 'nope' is not a stimulus set",
+        ),
+        (
+            lambda c: c["models"]["resnet18_s0"].update(kwargs={"depth": 3}),
+            r"models.resnet18_s0.kwargs: .*depth",
+        ),
     ],
 )
 def test_semantic_errors_name_the_key(default, edit, message):

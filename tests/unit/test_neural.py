@@ -61,7 +61,9 @@ def test_loader_checks_and_aligns_stimulus_ids(stim, tmp_path):
 
     wrong = ds.assign_coords(stimulus_id=("stimulus", [f"other{i}" for i in range(64)]))
     bad = store.write(wrong, tmp_path / "bad.nc", "neural")
-    with pytest.raises(ShapeMismatchError, match=r"64 only in the first .*grating_o0_f2_p0.*other0"):
+    with pytest.raises(
+        ShapeMismatchError, match=r"64 only in the first .*grating_o0_f2_p0.*other0"
+    ):
         load_responses(bad, stim)
 
 

@@ -1,6 +1,5 @@
-import shlex
-
 import json
+import shlex
 
 from repgeom import config as cfg
 from repgeom import plan
@@ -50,6 +49,8 @@ def test_specs_are_single_shell_words_with_the_jobs_config():
     spec = json.loads(word)
     assert spec["model"]["seed"] == 2 and spec["batch_size"] == 32
     assert json.loads(shlex.split(plan.stimuli_spec(config, "b"))[0]) == {
-        "kind": "digits", "n": 10, "size": 64,
+        "kind": "digits",
+        "n": 10,
+        "size": 64,
     }
     assert plan.neural_stimuli(config, "v1") == "results/stimuli/b.nc"

@@ -69,9 +69,10 @@ def test_procrustes_distance_is_exact(layers):
 def test_linear_cka_is_exact(layers):
     X, Y, Y_low = layers
     assert rel_err(_linear_cka(reduce(X).features, reduce(Y).features), _linear_cka(X, Y)) < EXACT
-    assert rel_err(
-        _linear_cka(reduce(X).features, reduce(Y_low).features), _linear_cka(X, Y_low)
-    ) < EXACT
+    assert (
+        rel_err(_linear_cka(reduce(X).features, reduce(Y_low).features), _linear_cka(X, Y_low))
+        < EXACT
+    )
 
 
 def test_euclidean_rdm_is_exact(layers):
@@ -107,7 +108,11 @@ def test_ridge_predictions_are_exact(layers, rng):
 def test_streaming_batches_equal_one_shot(rng, in_memory_bytes, tmp_path):
     X = rng.standard_normal((37, 1000)).astype(np.float32)
     acc = GramAccumulator(
-        37, 1000, chunk_units=300, in_memory_bytes=in_memory_bytes, scratch_dir=tmp_path,
+        37,
+        1000,
+        chunk_units=300,
+        in_memory_bytes=in_memory_bytes,
+        scratch_dir=tmp_path,
         keep_raw=True,
     )
     for start in range(0, 37, 8):

@@ -24,11 +24,21 @@ pytestmark = pytest.mark.workflow
 
 
 def snakemake(workdir: Path, *args: str, config: Path = TINY, check: bool = True):
-    cmd = [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(config), "--cores", "2",
-           *args]
+    cmd = [
+        *SNAKEMAKE,
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(config),
+        "--cores",
+        "2",
+        *args,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
     if check and proc.returncode != 0:
-        pytest.fail(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+        pytest.fail(
+            f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        )
     return proc
 
 
@@ -86,7 +96,10 @@ def test_changing_one_models_config_reruns_only_its_jobs(finished, tmp_path):
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (("layers: [stem, block2, pool]", "layers: [stem, blok2, pool]"), "resnet18 has no layer 'blok2'"),
+        (
+            ("layers: [stem, block2, pool]", "layers: [stem, blok2, pool]"),
+            "resnet18 has no layer 'blok2'",
+        ),
         (("architecture: resnet18", "architecture: resnet181"), "unknown architecture 'resnet181'"),
         (("batch_size: 8", "batch_sise: 8"), "batch_sise"),
         (("kind: gratings", "kind: gratins"), "'gratins' is not one of"),
@@ -105,8 +118,9 @@ def test_killed_run_resumes_without_corrupt_stores(tmp_path):
     """SIGKILL the whole workflow during extraction, then rerun: finished jobs are kept,
     nothing half-written is ever read, and the end state equals a clean run's."""
     cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "--configfile", str(TINY), "--cores", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + RUN_TIMEOUT_S
     try:
         while not list((tmp_path / "logs" / "activations").glob("*.log")):
@@ -137,6 +151,9 @@ def test_snakefiles_are_formatted():
     snakefmt = shutil.which("snakefmt", path=str(Path(sys.executable).parent))
     if snakefmt is None:
         pytest.skip("snakefmt is not installed (it comes with the dev extra)")
-    proc = subprocess.run([snakefmt, "--check", str(REPO / "Snakefile"), str(REPO / "workflow")],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [snakefmt, "--check", str(REPO / "Snakefile"), str(REPO / "workflow")],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr

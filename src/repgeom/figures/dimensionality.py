@@ -22,7 +22,9 @@ from repgeom.figures import style
 PLOT_FLOOR = 1e-10
 
 
-def render(inputs: Sequence[str | os.PathLike[str]], out_stem: str | os.PathLike[str]) -> list[Path]:
+def render(
+    inputs: Sequence[str | os.PathLike[str]], out_stem: str | os.PathLike[str]
+) -> list[Path]:
     """Figure from ``results/dimensionality.nc`` (the only input)."""
     style.apply()
     (path,) = inputs
@@ -44,17 +46,37 @@ def render(inputs: Sequence[str | os.PathLike[str]], out_stem: str | os.PathLike
                 lam = sub["eigenspectrum"].sel({store.MODEL: model}).values[layer_i]
                 lam = lam[np.isfinite(lam)]
                 lam = lam[lam > PLOT_FLOOR * lam.max()]
-                ax_spec.loglog(np.arange(1, len(lam) + 1), lam / lam.sum(),
-                               color=cmap(depth[layer_i]), ls=styles[m % len(styles)], lw=1)
+                ax_spec.loglog(
+                    np.arange(1, len(lam) + 1),
+                    lam / lam.sum(),
+                    color=cmap(depth[layer_i]),
+                    ls=styles[m % len(styles)],
+                    lw=1,
+                )
             order = np.argsort(depth[have])
-            ax_ed.plot(depth[have][order], ed[have][order], marker="o", label=model,
-                       ls=styles[m % len(styles)])
-        ax_spec.set(title=f"{stimset}: eigenspectra", xlabel="PC index",
-                    ylabel="fraction of variance")
-        ax_ed.set(title=f"{stimset}: effective dimensionality", xlabel="relative layer depth",
-                  ylabel="ED = (Σλ)² / Σλ²")
+            ax_ed.plot(
+                depth[have][order],
+                ed[have][order],
+                marker="o",
+                label=model,
+                ls=styles[m % len(styles)],
+            )
+        ax_spec.set(
+            title=f"{stimset}: eigenspectra", xlabel="PC index", ylabel="fraction of variance"
+        )
+        ax_ed.set(
+            title=f"{stimset}: effective dimensionality",
+            xlabel="relative layer depth",
+            ylabel="ED = (Σλ)² / Σλ²",
+        )
         ax_ed.legend(fontsize=7, frameon=False)
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
-    fig.colorbar(sm, ax=axes[:, 0].tolist(), label="relative layer depth", location="left",
-                 shrink=0.5, pad=0.08)
+    fig.colorbar(
+        sm,
+        ax=axes[:, 0].tolist(),
+        label="relative layer depth",
+        location="left",
+        shrink=0.5,
+        pad=0.08,
+    )
     return style.save(fig, out_stem)

@@ -28,7 +28,9 @@ def _examples(ds, n: int) -> tuple[np.ndarray, list[str]]:
     return np.clip(arr, 0, 1), [str(c) for c in cats[pick]]
 
 
-def render(inputs: Sequence[str | os.PathLike[str]], out_stem: str | os.PathLike[str]) -> list[Path]:
+def render(
+    inputs: Sequence[str | os.PathLike[str]], out_stem: str | os.PathLike[str]
+) -> list[Path]:
     """Montage of every stimuli store in ``inputs``."""
     style.apply()
     stores = [store.read(p, "stimuli") for p in inputs]
@@ -48,8 +50,13 @@ def render(inputs: Sequence[str | os.PathLike[str]], out_stem: str | os.PathLike
             ax.set_title(cat, fontsize=7)
         clip = " (clips, frame 0)" if store.TIME in ds["images"].dims else ""
         row[0].text(
-            -0.15, 0.5, f"{ds.attrs['stimset']}\n{ds.sizes[store.STIMULUS]} stimuli{clip}",
-            transform=row[0].transAxes, ha="right", va="center", fontsize=8,
+            -0.15,
+            0.5,
+            f"{ds.attrs['stimset']}\n{ds.sizes[store.STIMULUS]} stimuli{clip}",
+            transform=row[0].transAxes,
+            ha="right",
+            va="center",
+            fontsize=8,
         )
     fig.suptitle("Stimulus sets")
     return style.save(fig, out_stem)

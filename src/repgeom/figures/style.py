@@ -13,7 +13,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from repgeom import store  # noqa: E402
-
 from repgeom.plan import FIGURE_EXTS as EXTS  # noqa: E402
 
 #: Resolution of the PNG files.

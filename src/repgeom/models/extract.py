@@ -142,7 +142,9 @@ def extract_reduced(
     n_stimuli = images.shape[0]
     accumulators: dict[str, GramAccumulator] = {}
     starts = range(0, n_stimuli, batch_size)
-    bar = tqdm(starts, desc="extract", unit="batch", disable=None if progress is None else not progress)
+    bar = tqdm(
+        starts, desc="extract", unit="batch", disable=None if progress is None else not progress
+    )
     try:
         with torch.inference_mode():
             for start in bar:

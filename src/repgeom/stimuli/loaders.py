@@ -23,7 +23,9 @@ from repgeom.stimuli.builtin import BUILTIN_KINDS, _dataset, _resize, _to_rgb01
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp"})
 
 
-def image_folder(path: str | os.PathLike[str], *, size: int = 64, name: str = "folder") -> xr.Dataset:
+def image_folder(
+    path: str | os.PathLike[str], *, size: int = 64, name: str = "folder"
+) -> xr.Dataset:
     """Load every image under ``path`` (recursively), resized to ``size`` × ``size``.
 
     The ``stimulus_id`` is the path relative to ``path`` (without suffix); the ``category`` is
@@ -104,6 +106,7 @@ def build_stimset(name: str, spec: Mapping[str, Any]) -> xr.Dataset:
     unknown = sorted(set(params) - accepted)
     if unknown:
         raise ConfigError(
-            f"stimsets.{name}: {unknown} do not apply to kind {kind!r}; it accepts {sorted(accepted)}"
+            f"stimsets.{name}: {unknown} do not apply to kind {kind!r}; "
+            f"it accepts {sorted(accepted)}"
         )
     return builder(name=name, **params)
