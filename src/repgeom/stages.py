@@ -185,11 +185,13 @@ def dimensionality_stage(
     """
     records = []
     for folder in activation_dirs:
-        for path in sorted(Path(folder).glob("*.nc")):
-            ds = store.read(path, "activations")
+        layer_stores = [store.read(p, "activations") for p in Path(folder).glob("*.nc")]
+        for ds in sorted(layer_stores, key=lambda d: int(d.attrs["layer_index"])):
             X = _flat_features(ds)
             if X.shape[0] < 2:
-                raise InvalidInputError(f"{path}: fewer than 2 stimuli; cannot compute a spectrum")
+                raise InvalidInputError(
+                    f"{folder}: fewer than 2 stimuli; cannot compute a spectrum"
+                )
             n_units = int(ds.attrs["n_units"])
             lam = dim.eigenspectrum(X, n_units=n_units)
             records.append(

@@ -33,6 +33,8 @@ SpatialPolicy = Literal["flatten", "avg", "max"]
 TokenPolicy = Literal["cls", "mean", "all"]
 Device = Literal["auto", "cpu", "cuda"]
 
+#: Without a terminal (a Snakemake job's log) progress is logged this many times per pass.
+PROGRESS_LOG_STEPS = 10
 #: ImageNet channel statistics that torchvision's models expect.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -147,7 +149,9 @@ def extract_reduced(
     )
     try:
         with torch.inference_mode():
-            for start in bar:
+            for step, start in enumerate(bar, 1):
+                if bar.disable and step % max(len(starts) // PROGRESS_LOG_STEPS, 1) == 0:
+                    log.info("extract: batch %d of %d", step, len(starts))  # job logs, no tty
                 outputs = extractor(_normalise(images[start : start + batch_size], device))
                 for name in layers:
                     rows = policy.apply(outputs[name]).to("cpu", torch.float32).numpy()

@@ -1,0 +1,64 @@
+"""Stage functions, called directly (the workflow tests call them through Snakemake)."""
+
+import numpy as np
+import pytest
+
+from repgeom import store
+from repgeom.errors import InvalidInputError
+from repgeom.stages import activations_stage, dimensionality_stage, stimuli_stage
+
+SPEC = {
+    "model": {
+        "architecture": "resnet18",
+        "weights": "untrained",
+        "seed": 0,
+        "layers": ["stem", "pool"],
+        "kwargs": {},
+    },
+    "batch_size": 4,
+    "device": "cpu",
+    "store_raw": True,
+    "layer_policy": {"spatial": "flatten", "tokens": "cls"},
+}
+
+
+@pytest.fixture(scope="module")
+def stimuli(tmp_path_factory):
+    out = tmp_path_factory.mktemp("stim") / "g.nc"
+    spec = {
+        "kind": "gratings",
+        "size": 32,
+        "orientations": 3,
+        "spatial_frequencies": [2.0],
+        "phases": 3,
+    }
+    return stimuli_stage("g", spec, out)
+
+
+def test_store_raw_keeps_raw_activations_beside_the_exact_reduction(stimuli, tmp_path):
+    paths = activations_stage("g", "r18", SPEC, stimuli, tmp_path / "acts")
+    assert [p.name for p in paths] == ["stem.nc", "pool.nc"]
+    ds = store.read(tmp_path / "acts" / "stem.nc", "activations")
+    raw = ds["raw"].values.astype(np.float64)
+    Z = ds["features"].values
+    assert ds["raw"].dims == ("stimulus", "unit") and raw.shape == (9, 64 * 8 * 8)
+    np.testing.assert_allclose(Z @ Z.T, raw @ raw.T, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(ds["row_mean"].values, raw.mean(1), rtol=1e-6)
+    assert ds.attrs["n_units"] == 4096 and ds.attrs["node"] == "maxpool"
+    assert not list((tmp_path / "acts").glob(".scratch-*"))  # scratch folder removed
+
+
+def test_dimensionality_stage(stimuli, tmp_path):
+    activations_stage("g", "r18", {**SPEC, "store_raw": False}, stimuli, tmp_path / "a")
+    out = dimensionality_stage(
+        [tmp_path / "a"], {"powerlaw_method": "fix_alpha"}, tmp_path / "d.nc"
+    )
+    ds = store.read(out, "dimensionality")
+    assert ds.sizes == {"model": 1, "layer": 2, "stimset": 1, "spectrum_index": 9}
+    assert list(ds["layer_depth"].values[0]) == [0.0, 1.0]
+    ed = ds["effective_dimensionality"].values
+    assert np.all((ed >= 1) & (ed <= 9))
+    with pytest.raises(InvalidInputError, match="no activation stores found"):
+        dimensionality_stage(
+            [tmp_path / "empty"], {"powerlaw_method": "fix_alpha"}, tmp_path / "x.nc"
+        )
