@@ -47,11 +47,13 @@ LAYERS = {
 
 
 def _images(n: int, size: int) -> np.ndarray:
-    """Photo crops from scikit-image, cycled to ``n`` stimuli (content is irrelevant to cost)."""
+    """``n`` distinct photo crops from scikit-image (18 photos × 3 scales × an 8×8 grid)."""
     from repgeom.stimuli import photo_crops
 
-    base = photo_crops(size=size, scales=(1.0, 0.6, 0.35), positions=3)["images"].values
-    return np.ascontiguousarray(base[np.arange(n) % len(base)])
+    images = photo_crops(size=size, scales=(1.0, 0.6, 0.35), positions=8)["images"].values
+    if len(images) < n:
+        raise SystemExit(f"only {len(images)} distinct crops; ask for at most that many")
+    return np.ascontiguousarray(images[:n])
 
 
 def run_mode(mode: str, n: int, size: int, batch_size: int) -> dict:

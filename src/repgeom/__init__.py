@@ -12,4 +12,13 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "compare"]
+
+
+def __getattr__(name: str):
+    """``repgeom.compare`` is imported lazily, so that the CLI starts fast."""
+    if name == "compare":
+        from repgeom.metrics.registry import compare
+
+        return compare
+    raise AttributeError(f"module 'repgeom' has no attribute {name!r}")

@@ -137,8 +137,6 @@ def extract_reduced(
         raise InvalidInputError(
             f"images have shape {images.shape}; expected (n_stimuli, 3, height, width)"
         )
-    if not np.isfinite(images).all():
-        raise InvalidInputError("images hold NaN/inf values; rebuild the stimulus set")
     extractor = create_feature_extractor(model, return_nodes={t: n for n, t in layers.items()})
     extractor = extractor.to(device).eval()
     n_stimuli = images.shape[0]
@@ -152,7 +150,10 @@ def extract_reduced(
             for step, start in enumerate(bar, 1):
                 if bar.disable and step % max(len(starts) // PROGRESS_LOG_STEPS, 1) == 0:
                     log.info("extract: batch %d of %d", step, len(starts))  # job logs, no tty
-                outputs = extractor(_normalise(images[start : start + batch_size], device))
+                batch = images[start : start + batch_size]
+                if not np.isfinite(batch).all():  # per batch: no full-size temporary
+                    raise InvalidInputError("images hold NaN/inf values; rebuild the stimulus set")
+                outputs = extractor(_normalise(batch, device))
                 for name in layers:
                     rows = policy.apply(outputs[name]).to("cpu", torch.float32).numpy()
                     if not np.isfinite(rows).all():

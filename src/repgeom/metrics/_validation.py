@@ -1,0 +1,62 @@
+"""Input checks shared by the metrics: arrays, tensors or DataArrays in, float64 matrices out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from repgeom.errors import InvalidInputError, ShapeMismatchError
+
+#: Dimension name of stimuli on xarray inputs (the store's vocabulary).
+STIMULUS_DIM = "stimulus"
+
+
+def as_matrix(X: Any, name: str = "X", *, min_rows: int = 2) -> np.ndarray:
+    """Return ``X`` as a finite float64 (n_stimuli, n_units) matrix.
+
+    Accepts numpy arrays, torch tensors and xarray DataArrays; a DataArray must have a
+    ``stimulus`` dim, which becomes the rows (all other dims are flattened into units).
+    """
+    if hasattr(X, "dims") and hasattr(X, "transpose"):  # xarray.DataArray
+        if STIMULUS_DIM not in X.dims:
+            raise ShapeMismatchError(
+                f"{name} is a DataArray with dims {tuple(X.dims)}; it needs a "
+                f"{STIMULUS_DIM!r} dim for the rows"
+            )
+        X = X.transpose(STIMULUS_DIM, ...).values
+    elif hasattr(X, "detach") and hasattr(X, "cpu"):  # torch.Tensor
+        X = X.detach().cpu().numpy()
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1 or X.ndim == 0:
+        raise ShapeMismatchError(f"{name} has shape {X.shape}; expected (n_stimuli, n_units)")
+    X = X.reshape(X.shape[0], -1)
+    if X.shape[0] < min_rows:
+        raise InvalidInputError(f"{name} has {X.shape[0]} stimuli; at least {min_rows} needed")
+    if not np.isfinite(X).all():
+        bad = int((~np.isfinite(X)).sum())
+        raise InvalidInputError(f"{name} holds {bad} NaN/inf values; remove or impute them")
+    return X
+
+
+def check_same_stimuli(X: np.ndarray, Y: np.ndarray) -> None:
+    """Raise :class:`ShapeMismatchError` unless both matrices have the same number of rows."""
+    if X.shape[0] != Y.shape[0]:
+        raise ShapeMismatchError(
+            f"X has {X.shape[0]} stimuli, Y has {Y.shape[0]}; both must index the same "
+            "stimuli — select them with repgeom.store.align_stimuli(a, b)"
+        )
+
+
+def check_widths(X: np.ndarray, Y: np.ndarray, zero_pad: bool) -> None:
+    """Without zero padding both widths must agree (netrep's message)."""
+    if not zero_pad and X.shape[1] != Y.shape[1]:
+        raise ValueError(
+            "Expected arrays with equal dimensions, but got arrays with shapes "
+            f"{X.shape} and {Y.shape}. Set zero_pad=True to compare different widths."
+        )
+
+
+def angle(cosine: float | np.ndarray) -> float | np.ndarray:
+    """``arccos`` of a cosine clipped to [-1, 1] (rounding can push it past 1)."""
+    return np.arccos(np.clip(cosine, -1.0, 1.0))

@@ -1,0 +1,97 @@
+"""One entry point for every metric by a standard name: :func:`compare` and :func:`available`.
+
+Each entry declares whether it is a distance or a similarity and which metric axioms it
+satisfies; the property tests read these declarations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from repgeom.metrics.cka import LinearCKA
+from repgeom.metrics.shape import LinearMetric, repsim_shape_distance
+
+Axiom = str  # "identity", "symmetry", "triangle"
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """What a named metric is and which axioms it satisfies."""
+
+    name: str
+    kind: str  # "distance" or "similarity"
+    axioms: tuple[Axiom, ...]
+    description: str
+    function: Callable[..., float]
+
+
+def _linear_shape(X: Any, Y: Any, **params: Any) -> float:
+    return LinearMetric(**params).fit_score(X, Y)
+
+
+def _linear_cka_angle(X: Any, Y: Any, **params: Any) -> float:
+    return LinearCKA(**params).score(X, Y)
+
+
+def _repsim_shape(score_method: str) -> Callable[..., float]:
+    def distance(X: Any, Y: Any, *, p: int, alpha: float = 1.0) -> float:
+        return repsim_shape_distance(X, Y, p=p, alpha=alpha, score_method=score_method)
+
+    return distance
+
+
+_METRIC_AXIOMS = ("identity", "symmetry", "triangle")
+REGISTRY: dict[str, MetricInfo] = {
+    info.name: info
+    for info in (
+        MetricInfo(
+            "linear_shape",
+            "distance",
+            _METRIC_AXIOMS,
+            "netrep's LinearMetric (alpha, center_columns, zero_pad, score_method)",
+            _linear_shape,
+        ),
+        MetricInfo(
+            "angular_shape_metric",
+            "distance",
+            _METRIC_AXIOMS,
+            "repsim's AngularShapeMetric (p, alpha)",
+            _repsim_shape("angular"),
+        ),
+        MetricInfo(
+            "euclidean_shape_metric",
+            "distance",
+            _METRIC_AXIOMS,
+            "repsim's EuclideanShapeMetric (p, alpha)",
+            _repsim_shape("euclidean"),
+        ),
+        MetricInfo(
+            "linear_cka_angle",
+            "distance",
+            _METRIC_AXIOMS,
+            "arccos of biased linear CKA (netrep's LinearCKA)",
+            _linear_cka_angle,
+        ),
+    )
+}
+
+
+def available() -> dict[str, MetricInfo]:
+    """Every name :func:`compare` accepts, with its declared kind and axioms."""
+    return dict(REGISTRY)
+
+
+def compare(X: Any, Y: Any, method: str = "linear_shape", **params: Any) -> np.float64:
+    """Compare two representations (n_stimuli × units) with the metric ``method``.
+
+    The name is case-insensitive, as in ``repsim.compare``; ``params`` go to the metric.
+    Returns a numpy float (so repsim-style ``.item()`` works).
+    """
+    key = method.lower()
+    if key not in REGISTRY:
+        raise ValueError(f"unknown method {method!r}; available: {sorted(REGISTRY)}")
+    return np.float64(REGISTRY[key].function(X, Y, **params))

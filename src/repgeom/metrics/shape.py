@@ -1,0 +1,421 @@
+"""Generalized shape metrics (Williams et al. 2021), compatible with netrep.
+
+``LinearMetric`` aligns two representations by rotations after partial whitening and scores
+the aligned pair by an angle or a Euclidean distance. Work splits into a step per
+representation (:meth:`LinearMetric.prepare`: centre, partially whiten, reduce to its SVD
+coordinates) and a cheap step per pair (one small product and its singular values), so
+pairwise matrices over many representations cost one preparation per representation.
+
+Conventions are netrep's (``netrep.metrics.LinearMetric``), including its quirks:
+
+- partial whitening of the centred, zero-padded (m × n) matrix with ``C = XcᵀXc`` (not divided
+  by m): eigenvalues clipped at ``1e-7``, ``dᵢ = α + (1 − α) λᵢ^{-1/2}``, then a rescale by
+  ``sqrt(Σλᵢ / Σᵢ(α²λᵢ + 2α(1−α)λᵢ^{1/2} + (1−α)²))`` where the sums run over all n eigenvalues,
+  the clipped null directions of the padded width included (so the euclidean score at α < 1
+  depends on the padded width; the angular score does not);
+- no whitening at all for α > 1 − 1e-7;
+- the euclidean score is ``‖tX − tY‖_F``, not normalised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from scipy.linalg import null_space
+from scipy.optimize import linear_sum_assignment
+from sklearn.base import BaseEstimator
+
+from repgeom.errors import NotFittedError
+from repgeom.metrics._validation import angle, as_matrix, check_same_stimuli, check_widths
+
+ScoreMethod = Literal["angular", "euclidean"]
+SCORE_METHODS: tuple[ScoreMethod, ...] = ("angular", "euclidean")
+
+#: netrep's absolute floor on the eigenvalues of ``XcᵀXc`` before whitening.
+EIG_CLIP = 1e-7
+#: netrep skips whitening when alpha is within this of 1.
+ALPHA_ONE_TOL = 1e-7
+
+
+def _check_score_method(score_method: str) -> None:
+    if score_method not in SCORE_METHODS:
+        raise ValueError(f"score_method={score_method!r}; expected one of {SCORE_METHODS}")
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError("Regularization parameter `alpha` must be between zero and one.")
+
+
+@dataclass(frozen=True)
+class PreparedLinear:
+    """One representation, centred and partially whitened, in its own SVD coordinates.
+
+    With ``Xc = U S Vᵀ`` (k = min(n_stimuli, n_units) singular directions) the whitened
+    matrix is ``Xw = Xc Z = coords · Vᵀ · scale(n)``, where ``coords = U diag(s · d)`` and the
+    rescale factor depends on the padded width ``n`` of the pair.
+
+    Attributes
+    ----------
+    mean : ndarray of shape (n_units,)
+        Column means removed (zeros without centering).
+    basis : ndarray of shape (n_units, k)
+        Right singular vectors ``V``.
+    coords : ndarray of shape (n_stimuli, k)
+        ``U diag(s d)``: whitened data before the width-dependent rescale.
+    gain : ndarray of shape (k,)
+        Whitening gains ``d`` of the singular directions.
+    null_gain : float
+        Whitening gain of directions outside the span (clipped eigenvalues).
+    sum_lam, sum_var : float
+        Σλ and Σ(α²λ + 2α(1−α)√λ + (1−α)²) over the k directions (clipped λ).
+    """
+
+    mean: np.ndarray
+    basis: np.ndarray
+    coords: np.ndarray
+    gain: np.ndarray
+    null_gain: float
+    sum_lam: float
+    sum_var: float
+    alpha: float
+
+    @property
+    def n_units(self) -> int:
+        return int(self.basis.shape[0])
+
+    @property
+    def norm(self) -> float:
+        return float(np.linalg.norm(self.coords))
+
+    def scale(self, width: int) -> float:
+        """netrep's variance-preserving rescale for a pair padded to ``width`` units."""
+        if self.alpha > 1 - ALPHA_ONE_TOL:
+            return 1.0
+        k = self.gain.size
+        a = self.alpha
+        null_var = a * a * EIG_CLIP + 2 * a * (1 - a) * np.sqrt(EIG_CLIP) + (1 - a) ** 2
+        extra = max(width - k, 0)
+        return float(np.sqrt((self.sum_lam + extra * EIG_CLIP) / (self.sum_var + extra * null_var)))
+
+    def whiten(self, X: np.ndarray) -> tuple[np.ndarray, float]:
+        """Whitened coordinates of (test) rows ``X`` in this basis, and the squared norm of
+        their part outside the span (already multiplied by ``null_gain``)."""
+        Xc = X - self.mean
+        inside = Xc @ self.basis
+        outside = Xc - inside @ self.basis.T
+        return inside * self.gain, float(self.null_gain**2 * np.sum(outside**2))
+
+
+class LinearMetric(BaseEstimator):
+    """Generalized shape metric with partial whitening (netrep's ``LinearMetric``).
+
+    Parameters
+    ----------
+    alpha : float in [0, 1]
+        1: rotations only (Procrustes); 0: any invertible linear map (CCA); in between:
+        partial whitening.
+    center_columns : bool
+        Remove column means (translation invariance).
+    zero_pad : bool
+        Pad the narrower representation with zero units; otherwise widths must match.
+    score_method : {"angular", "euclidean"}
+        Angle between the aligned matrices, or their Frobenius distance.
+
+    Attributes
+    ----------
+    prep_x_, prep_y_ : PreparedLinear
+        The two prepared representations.
+    rotation_x_, rotation_y_ : ndarray of shape (k_x, k_x), (k_y, k_y)
+        Singular vectors of ``coords_xᵀ coords_y``; their first r = min(k_x, k_y) columns
+        are matched pairs.
+    width_ : int
+        Padded width of the pair.
+
+    Notes
+    -----
+    With ``Xw``, ``Yw`` the partially whitened, padded matrices,
+    ``θ = arccos(‖Xwᵀ Yw‖_* / (‖Xw‖_F ‖Yw‖_F))`` and
+    ``d_E = sqrt(‖Xw‖² + ‖Yw‖² − 2‖Xwᵀ Yw‖_*)``. Only the (k_x × k_y) product of the prepared
+    coordinates is needed per pair.
+
+    ``alpha`` outside [0, 1] raises in the constructor, as in netrep, so that code written for
+    netrep fails at the same line; :meth:`fit` checks it again after ``set_params``.
+
+    References
+    ----------
+    Williams, Kunz, Kornblith & Linderman (2021), "Generalized Shape Metrics on Neural
+    Representations", NeurIPS.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 10))
+    >>> Q, _ = np.linalg.qr(rng.standard_normal((10, 10)))
+    >>> round(LinearMetric(alpha=1.0).fit_score(X, 3 * X @ Q + 2), 6)
+    0.0
+    """
+
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        center_columns: bool = True,
+        zero_pad: bool = True,
+        score_method: ScoreMethod = "angular",
+    ) -> None:
+        _check_alpha(alpha)
+        self.alpha = alpha
+        self.center_columns = center_columns
+        self.zero_pad = zero_pad
+        self.score_method = score_method
+
+    # -- per representation ------------------------------------------------------------
+    def prepare(self, X: Any) -> PreparedLinear:
+        """Centre, partially whiten and reduce one representation (once per representation)."""
+        X = as_matrix(X, "X")
+        mean = X.mean(axis=0) if self.center_columns else np.zeros(X.shape[1])
+        Xc = X - mean
+        U, s, Vt = np.linalg.svd(Xc, full_matrices=False)
+        lam = np.maximum(s**2, EIG_CLIP)
+        a = float(self.alpha)
+        if a > 1 - ALPHA_ONE_TOL:
+            gain, null_gain = np.ones_like(s), 1.0
+            sum_var = float(lam.sum())
+        else:
+            gain = a + (1 - a) / np.sqrt(lam)
+            null_gain = a + (1 - a) / np.sqrt(EIG_CLIP)
+            sum_var = float(np.sum(a * a * lam + 2 * a * (1 - a) * np.sqrt(lam) + (1 - a) ** 2))
+        return PreparedLinear(
+            mean=mean,
+            basis=Vt.T,
+            coords=U * (s * gain),
+            gain=gain,
+            null_gain=float(null_gain),
+            sum_lam=float(lam.sum()),
+            sum_var=sum_var,
+            alpha=a,
+        )
+
+    # -- per pair ----------------------------------------------------------------------
+    def _width(self, a: PreparedLinear, b: PreparedLinear) -> int:
+        if not self.zero_pad and a.n_units != b.n_units:
+            check_widths(np.empty((0, a.n_units)), np.empty((0, b.n_units)), False)
+        return max(a.n_units, b.n_units)
+
+    def score_prepared(self, a: PreparedLinear, b: PreparedLinear) -> float:
+        """Training distance of two prepared representations: ``‖aᵀb‖_*`` and the norms."""
+        _check_score_method(self.score_method)
+        nuclear = float(np.linalg.svd(a.coords.T @ b.coords, compute_uv=False).sum())
+        return self._distance(a, b, nuclear, a.norm**2, b.norm**2)
+
+    def _distance(
+        self, a: PreparedLinear, b: PreparedLinear, inner: float, sq_a: float, sq_b: float
+    ) -> float:
+        """Angular or euclidean distance from the inner product and squared norms (before the
+        width-dependent rescale)."""
+        if self.score_method == "angular":
+            denom = np.sqrt(sq_a * sq_b)
+            return float(angle(inner / denom)) if denom > 0 else float(np.pi / 2)
+        width = self._width(a, b)
+        sa, sb = a.scale(width), b.scale(width)
+        return float(np.sqrt(max(sa * sa * sq_a + sb * sb * sq_b - 2 * sa * sb * inner, 0.0)))
+
+    # -- sklearn / netrep API ----------------------------------------------------------
+    def _validate(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+        _check_alpha(self.alpha)
+        _check_score_method(self.score_method)
+        X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
+        check_same_stimuli(X, Y)
+        check_widths(X, Y, self.zero_pad)
+        return X, Y
+
+    def fit(self, X: Any, Y: Any) -> LinearMetric:
+        """Fit the alignment of ``X`` (n_stimuli, n_x) and ``Y`` (n_stimuli, n_y)."""
+        X, Y = self._validate(X, Y)
+        self.prep_x_, self.prep_y_ = self.prepare(X), self.prepare(Y)
+        self._align()
+        return self
+
+    def _align(self) -> None:
+        P, _, Qt = np.linalg.svd(self.prep_x_.coords.T @ self.prep_y_.coords)
+        self.rotation_x_, self.rotation_y_ = P, Qt.T
+        self.width_ = self._width(self.prep_x_, self.prep_y_)
+
+    def partial_fit(self, X: Any) -> PreparedLinear:
+        """netrep alias of :meth:`prepare` (not sklearn's incremental fit)."""
+        return self.prepare(X)
+
+    def finalize_fit(self, cache_X: PreparedLinear, cache_Y: PreparedLinear) -> LinearMetric:
+        """netrep alias: fit from two prepared representations."""
+        _check_alpha(self.alpha)
+        self.prep_x_, self.prep_y_ = cache_X, cache_Y
+        self._align()
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "prep_x_"):
+            raise NotFittedError(
+                "this LinearMetric is not fitted yet; call fit(X, Y) before score or transform"
+            )
+
+    def score(self, X: Any, Y: Any) -> float:
+        """Distance between ``X`` and ``Y`` under the fitted alignment (e.g. held-out data).
+
+        Test rows are centred with the training means and whitened with the training
+        whitening; their parts outside the training span count in the norms. (Where both
+        test sets leave their training spans, netrep's value also depends on an arbitrary
+        basis of the null spaces; repgeom leaves that arbitrary cross term out.)
+        """
+        self._check_fitted()
+        X, Y = self._validate(X, Y)
+        wx, out_x = self.prep_x_.whiten(X)
+        wy, out_y = self.prep_y_.whiten(Y)
+        r = min(self.rotation_x_.shape[1], self.rotation_y_.shape[1])
+        inner = float(np.sum((wx @ self.rotation_x_[:, :r]) * (wy @ self.rotation_y_[:, :r])))
+        return self._distance(
+            self.prep_x_, self.prep_y_, inner, np.sum(wx**2) + out_x, np.sum(wy**2) + out_y
+        )
+
+    def fit_score(self, X: Any, Y: Any) -> float:
+        """Fit on ``(X, Y)`` and return their distance."""
+        X, Y = self._validate(X, Y)
+        return self.score_prepared(self.prepare(X), self.prepare(Y))
+
+    def transform(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Both representations in the common aligned frame, each (n_stimuli, width_).
+
+        Unique only up to a common orthogonal matrix (as netrep's).
+        """
+        self._check_fitted()
+        X, Y = self._validate(X, Y)
+        return (
+            self._frame(self.prep_x_, X, self.rotation_x_),
+            self._frame(self.prep_y_, Y, self.rotation_y_),
+        )
+
+    def _frame(self, prep: PreparedLinear, X: np.ndarray, rotation: np.ndarray) -> np.ndarray:
+        scale = prep.scale(self.width_)
+        inside, _ = prep.whiten(X)
+        aligned = inside @ rotation
+        # directions outside the training span, in an orthonormal completion of the basis
+        completion = null_space(prep.basis.T) if prep.basis.shape[1] < prep.n_units else None
+        parts = [aligned]
+        if completion is not None and completion.size:
+            parts.append(prep.null_gain * (X - prep.mean) @ completion)
+        out = np.concatenate(parts, axis=1) * scale
+        return np.pad(out, ((0, 0), (0, max(self.width_ - out.shape[1], 0))))
+
+    def pairwise_distances(
+        self,
+        train_data: list[Any],
+        test_data: list[Any] | None = None,
+        processes: int | None = None,
+        verbose: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """All-pairs distances as netrep's method: ``(D_train, D_test)``; ``D_test`` is +inf
+        off the diagonal without test data. ``processes`` is accepted and ignored: each
+        representation is prepared once and pairs cost one small product each."""
+        from repgeom.metrics.pairwise import netrep_pairwise
+
+        return netrep_pairwise(self, train_data, test_data, verbose)
+
+
+class PermutationMetric(BaseEstimator):
+    """Shape metric whose alignment is a permutation of units (netrep's ``PermutationMetric``).
+
+    Notes
+    -----
+    With centred, zero-padded ``X`` and ``Y``, the permutation maximises ``tr(Pᵀ XᵀY)``
+    (a linear assignment); the score is the angle or Frobenius distance after permuting.
+    """
+
+    def __init__(
+        self,
+        center_columns: bool = True,
+        zero_pad: bool = True,
+        score_method: ScoreMethod = "angular",
+    ) -> None:
+        self.center_columns = center_columns
+        self.zero_pad = zero_pad
+        self.score_method = score_method
+
+    def _padded(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+        _check_score_method(self.score_method)
+        X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
+        check_same_stimuli(X, Y)
+        check_widths(X, Y, self.zero_pad)
+        width = max(X.shape[1], Y.shape[1])
+        return (
+            np.pad(X, ((0, 0), (0, width - X.shape[1]))),
+            np.pad(Y, ((0, 0), (0, width - Y.shape[1]))),
+        )
+
+    def fit(self, X: Any, Y: Any) -> PermutationMetric:
+        X, Y = self._padded(X, Y)
+        self.mean_x_ = X.mean(0) if self.center_columns else np.zeros(X.shape[1])
+        self.mean_y_ = Y.mean(0) if self.center_columns else np.zeros(Y.shape[1])
+        self.perm_x_, self.perm_y_ = linear_sum_assignment(
+            (X - self.mean_x_).T @ (Y - self.mean_y_), maximize=True
+        )
+        return self
+
+    def transform(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+        if not hasattr(self, "perm_x_"):
+            raise NotFittedError("this PermutationMetric is not fitted yet; call fit(X, Y)")
+        X, Y = self._padded(X, Y)
+        return (X - self.mean_x_)[:, self.perm_x_], (Y - self.mean_y_)[:, self.perm_y_]
+
+    def score(self, X: Any, Y: Any) -> float:
+        tX, tY = self.transform(X, Y)
+        if self.score_method == "angular":
+            return float(angle(np.sum(tX * tY) / (np.linalg.norm(tX) * np.linalg.norm(tY))))
+        return float(np.linalg.norm(tX - tY))
+
+    def fit_score(self, X: Any, Y: Any) -> float:
+        return self.fit(X, Y).score(X, Y)
+
+
+#: repsim's eigenvalue floor when whitening (its covariance is divided by n_stimuli).
+REPSIM_EIG_CLIP = 1e-9
+
+
+def _repsim_point(X: np.ndarray, p: int, alpha: float, unit_norm: bool) -> np.ndarray:
+    """repsim's ``neural_data_to_point`` for its shape metrics."""
+    Xc = X - X.mean(axis=0)
+    if Xc.shape[1] > p:  # PCA to the top p axes, no rescaling
+        _, _, Vt = np.linalg.svd(Xc, full_matrices=False)
+        Xc = Xc @ Vt[:p].T
+    elif Xc.shape[1] < p:
+        Xc = np.pad(Xc, ((0, 0), (0, p - Xc.shape[1])))
+    evals, evecs = np.linalg.eigh(Xc.T @ Xc / Xc.shape[0])
+    gain = alpha + (1 - alpha) / np.sqrt(np.maximum(evals, REPSIM_EIG_CLIP))
+    Xw = Xc @ (evecs * gain) @ evecs.T
+    return Xw / np.linalg.norm(Xw) if unit_norm else Xw
+
+
+def repsim_shape_distance(
+    X: Any, Y: Any, *, p: int, alpha: float = 1.0, score_method: ScoreMethod = "angular"
+) -> float:
+    """Shape distance with repsim's conventions (``AngularShapeMetric`` /
+    ``EuclideanShapeMetric``).
+
+    Notes
+    -----
+    Unlike netrep: both inputs are projected onto their top ``p`` principal axes (or
+    zero-padded to ``p``), whitening uses ``XᵀX / n_stimuli`` with eigenvalues floored at
+    1e-9 and no variance-preserving rescale, and the angular version works on unit-norm
+    points. Then ``θ = arccos(‖aᵀb‖_* / (‖a‖‖b‖))`` or ``d = sqrt(‖a‖² + ‖b‖² − 2‖aᵀb‖_*)``.
+    The two libraries agree at α = 1, and in angle at α = 0.
+    """
+    _check_score_method(score_method)
+    X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
+    check_same_stimuli(X, Y)
+    a = _repsim_point(X, p, alpha, score_method == "angular")
+    b = _repsim_point(Y, p, alpha, score_method == "angular")
+    nuclear = float(np.linalg.svd(a.T @ b, compute_uv=False).sum())
+    sq_a, sq_b = float(np.sum(a**2)), float(np.sum(b**2))
+    if score_method == "angular":
+        return float(angle(nuclear / np.sqrt(sq_a * sq_b)))
+    return float(np.sqrt(max(sq_a + sq_b - 2 * nuclear, 0.0)))

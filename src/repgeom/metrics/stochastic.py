@@ -1,0 +1,328 @@
+"""Stochastic shape metrics (Duong et al. 2023), compatible with netrep's input formats.
+
+- :class:`GaussianStochasticMetric` on ``(means (M, N), covariances (M, N, N))``;
+- :class:`EnergyStochasticMetric` on samples ``(M conditions, R repeats, N units)``.
+
+Both minimise over an alignment ``T`` of the second network (orthogonal by default). They
+first run netrep's own optimiser, then keep improving the exact objective from there, so the
+value returned is never above netrep's (lower is better: these are minima).
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Any, Literal
+
+import numpy as np
+from scipy.linalg import orthogonal_procrustes
+from scipy.optimize import linear_sum_assignment
+from scipy.stats import ortho_group
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+
+from repgeom.errors import InvalidInputError, NotFittedError, ShapeMismatchError
+
+Group = Literal["orth", "perm", "identity"]
+GROUPS: tuple[Group, ...] = ("orth", "perm", "identity")
+#: Floor of the energy fit's residuals in its re-weighting (netrep's value).
+ENERGY_RESID_FLOOR = 1e-6
+
+
+def _align(B: np.ndarray, A: np.ndarray, group: Group) -> np.ndarray:
+    """``T`` in ``group`` minimising ``‖B T − A‖_F``."""
+    if group == "orth":
+        return orthogonal_procrustes(B, A)[0]
+    if group == "perm":
+        rows, cols = linear_sum_assignment(B.T @ A, maximize=True)
+        T = np.zeros((B.shape[1], B.shape[1]))
+        T[rows, cols] = 1.0
+        return T
+    return np.eye(B.shape[1])
+
+
+def _check_group(group: str) -> None:
+    if group not in GROUPS:
+        raise ValueError(f"group={group!r}; expected one of {GROUPS}")
+
+
+def _sqrtm_psd(covs: np.ndarray) -> np.ndarray:
+    """Symmetric square roots of a stack of PSD matrices (negative eigenvalues clipped)."""
+    vals, vecs = np.linalg.eigh(covs)
+    return np.einsum("ijk,ik,ilk->ijl", vecs, np.sqrt(np.maximum(vals, 0.0)), vecs)
+
+
+def _gaussian_inputs(X: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        means, covs = X
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name} must be a (means, covariances) pair") from exc
+    means, covs = np.asarray(means, float), np.asarray(covs, float)
+    if means.ndim != 2 or covs.shape != (*means.shape, means.shape[1]):
+        raise ShapeMismatchError(
+            f"{name}: means {means.shape} and covariances {covs.shape}; expected (M, N) and "
+            "(M, N, N)"
+        )
+    if not (np.isfinite(means).all() and np.isfinite(covs).all()):
+        raise InvalidInputError(f"{name} holds NaN/inf values")
+    return means, covs
+
+
+class GaussianStochasticMetric(BaseEstimator):
+    """Interpolated 2-Wasserstein distance between Gaussian responses, minimised over ``T``.
+
+    Parameters
+    ----------
+    alpha : float in [0, 2]
+        0: covariances only, 1: 2-Wasserstein, 2: means only.
+    group : {"orth", "perm", "identity"}
+        Alignments searched over.
+    init : {"means", "rand"}
+        Start from the Procrustes alignment of the means, or random rotations.
+    niter, tol : int, float
+        Iteration budget and stopping tolerance of each optimisation phase.
+    random_state : int, optional
+        Seed of the random starts.
+    n_restarts : int
+        Random starts (``init="rand"``); the lowest score wins.
+
+    Attributes
+    ----------
+    T_ : ndarray of shape (N, N)
+        Alignment applied to the second network (``μ_y T``, ``Tᵀ Σ_y T``).
+    T : ndarray
+        netrep's name of ``T_``.
+
+    Notes
+    -----
+    ``D² = (1/M) Σᵢ [α ‖μxᵢ − μyᵢ T‖² + (2 − α) B²(Σxᵢ, Tᵀ Σyᵢ T)]`` with the squared Bures
+    distance ``B²(A, B) = tr A + tr B − 2 ‖A^{1/2} B^{1/2}‖_*``; the value is
+    ``sign(D²) · sqrt(|D²|)``. Since ``B²(A, B) = min_U ‖A^{1/2} − B^{1/2} U‖²`` over
+    orthogonal ``U``, alternating Procrustes steps on the rows ``[√α μ; √(2−α) Σ^{1/2}]`` descend
+    ``D²`` exactly. netrep's steps weight the rows by ``α`` and ``2 − α`` instead (its loss
+    matches ``D²`` only for α ∈ {0, 1, 2}); repgeom runs netrep's steps first, then the exact
+    ones from where they stopped, so its value is at most netrep's.
+
+    References
+    ----------
+    Duong, Zhou, Nassar, Berman, Olieslagers & Williams (2023), "Representational dissimilarity
+    metric spaces for stochastic neural networks", ICLR.
+    """
+
+    def __init__(
+        self,
+        alpha: float = 1.0,
+        group: Group = "orth",
+        init: Literal["means", "rand"] = "means",
+        niter: int = 1000,
+        tol: float = 1e-8,
+        random_state: int | None = None,
+        n_restarts: int = 1,
+    ) -> None:
+        if not 0 <= alpha <= 2:
+            raise ValueError("alpha parameter should be between zero and two.")
+        self.alpha = alpha
+        self.group = group
+        self.init = init
+        self.niter = niter
+        self.tol = tol
+        self.random_state = random_state
+        self.n_restarts = n_restarts
+
+    def _descend(self, mX, sX, mY, sY, T, weights: tuple[float, float]) -> np.ndarray:
+        """Alternating Procrustes from ``T``: per-condition rotations Qᵢ, then T (netrep's
+        scheme); rows weighted by ``weights`` = (means, covariance square roots)."""
+        w_mean, w_cov = weights
+        A = np.vstack([w_mean * mX, *(w_cov * s for s in sX)])
+        losses: list[float] = []
+        for step in range(self.niter):
+            Qs = [orthogonal_procrustes(T.T @ sy, sx)[0] for sx, sy in zip(sX, sY, strict=True)]
+            B = np.vstack(
+                [w_mean * mY, *(Q.T @ (w_cov * sy) for Q, sy in zip(Qs, sY, strict=True))]
+            )
+            T = _align(B, A, self.group)
+            losses.append(float(np.linalg.norm(A - B @ T)))
+            if step >= 2 and losses[-2] - losses[-1] < self.tol:
+                break
+        return T
+
+    def fit(self, X: Any, Y: Any) -> GaussianStochasticMetric:
+        """Fit the alignment of ``Y = (means, covs)`` to ``X = (means, covs)``."""
+        if not 0 <= self.alpha <= 2:
+            raise ValueError("alpha parameter should be between zero and two.")
+        _check_group(self.group)
+        if self.init not in ("means", "rand"):
+            raise ValueError(f"init={self.init!r}; expected 'means' or 'rand'")
+        mX, cX = _gaussian_inputs(X, "X")
+        mY, cY = _gaussian_inputs(Y, "Y")
+        if mX.shape != mY.shape:
+            raise ShapeMismatchError(f"X means {mX.shape} and Y means {mY.shape} differ")
+        sX, sY = _sqrtm_psd(cX), _sqrtm_psd(cY)
+        rng = check_random_state(self.random_state)
+        n = mX.shape[1]
+        a = float(self.alpha)
+        starts = self.n_restarts if self.init == "rand" else 1
+        best_T, best = None, np.inf
+        for _ in range(starts):
+            if self.init == "means":
+                T = _align(mY, mX, self.group)
+            else:
+                T = ortho_group.rvs(n, random_state=rng) if n > 1 else np.eye(1)
+            T = self._descend(mX, sX, mY, sY, T, (a, 2 - a))  # netrep's weights
+            T = self._descend(mX, sX, mY, sY, T, (np.sqrt(a), np.sqrt(2 - a)))  # exact D²
+            value = self._score_T((mX, cX), (mY, cY), T)
+            if value < best:
+                best, best_T = value, T
+        self.T_ = best_T
+        return self
+
+    @property
+    def T(self) -> np.ndarray:  # netrep attribute name
+        return self.T_
+
+    @T.setter
+    def T(self, value: np.ndarray) -> None:  # netrep users set it to score a fixed alignment
+        self.T_ = np.asarray(value, dtype=float)
+
+    def _score_T(self, X, Y, T) -> float:
+        (mX, cX), (mY, cY) = X, Y
+        mYt = mY @ T
+        cYt = np.einsum("ji,mjk,kl->mil", T, cY, T)
+        mean_term = np.sum((mX - mYt) ** 2, axis=1)
+        sqrt_x, sqrt_y = _sqrtm_psd(cX), _sqrtm_psd(cYt)
+        nuclear = np.linalg.svd(sqrt_x @ sqrt_y, compute_uv=False).sum(axis=1)
+        bures = np.trace(cX, axis1=1, axis2=2) + np.trace(cYt, axis1=1, axis2=2) - 2 * nuclear
+        d2 = float(np.mean(self.alpha * mean_term + (2 - self.alpha) * bures))
+        return float(np.sign(d2) * np.sqrt(abs(d2)))
+
+    def transform(self, X: Any, Y: Any):
+        """``(X, Y aligned)``: ``Y``'s means times ``T`` and covariances ``Tᵀ Σ T``."""
+        if not hasattr(self, "T_"):
+            raise NotFittedError("call fit(X, Y) before transform or score")
+        mY, cY = _gaussian_inputs(Y, "Y")
+        return X, (mY @ self.T_, np.einsum("ji,mjk,kl->mil", self.T_, cY, self.T_))
+
+    def score(self, X: Any, Y: Any) -> float:
+        if not hasattr(self, "T_"):
+            raise NotFittedError("call fit(X, Y) before score")
+        return self._score_T(_gaussian_inputs(X, "X"), _gaussian_inputs(Y, "Y"), self.T_)
+
+    def fit_score(self, X: Any, Y: Any) -> float:
+        return self.fit(X, Y).score(X, Y)
+
+    def pairwise_distances(
+        self,
+        train_data: list[Any],
+        test_data: list[Any] | None = None,
+        eps: float = 1e-6,
+        processes: int | None = None,
+        verbose: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """netrep's method: ``eps · I`` is added to the training covariances (fit and training
+        score); test data are scored as given. ``processes`` is accepted and ignored."""
+        from repgeom.metrics.pairwise import netrep_pairwise
+
+        regularised = [
+            (m, c + eps * np.eye(c.shape[-1]))
+            for m, c in (_gaussian_inputs(x, "train_data") for x in train_data)
+        ]
+        return netrep_pairwise(self, regularised, test_data, verbose)
+
+
+def _samples(X: Any, name: str) -> np.ndarray:
+    X = np.asarray(X, float)
+    if X.ndim != 3 or X.shape[1] < 2:
+        raise ShapeMismatchError(
+            f"{name} has shape {X.shape}; expected (conditions, repeats ≥ 2, units)"
+        )
+    if not np.isfinite(X).all():
+        raise InvalidInputError(f"{name} holds NaN/inf values")
+    return X
+
+
+def _mean_pair_distance(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Per condition, mean over all repeat pairs (a, b) of ‖A[a] − B[b]‖: shape (M,)."""
+    diff = A[:, :, None, :] - B[:, None, :, :]
+    return np.linalg.norm(diff, axis=-1).mean(axis=(1, 2))
+
+
+def _mean_within_distance(A: np.ndarray) -> np.ndarray:
+    """Per condition, mean over repeat pairs a < b of ‖A[a] − A[b]‖."""
+    a, b = np.array(list(combinations(range(A.shape[1]), 2))).T
+    return np.linalg.norm(A[:, a] - A[:, b], axis=-1).mean(axis=1)
+
+
+class EnergyStochasticMetric(BaseEstimator):
+    """Energy distance between sampled responses, minimised over an alignment ``Q``.
+
+    Notes
+    -----
+    With ``E_xy`` the mean over conditions and all repeat pairs of ``‖x_ia − y_ib Q‖`` and
+    ``E_xx``, ``E_yy`` the within-network means over pairs a < b,
+    ``score = sqrt(max(0, E_xy − (E_xx + E_yy)/2))``. The fit is netrep's iteratively
+    re-weighted Procrustes on all ``R²`` sample pairs (weights ``1/√residual``), keeping the
+    alignment of lowest mean residual.
+    """
+
+    def __init__(self, group: Group = "orth", niter: int = 100, tol: float = 1e-6) -> None:
+        self.group = group
+        self.niter = niter
+        self.tol = tol
+
+    def fit(self, X: Any, Y: Any) -> EnergyStochasticMetric:
+        _check_group(self.group)
+        X, Y = _samples(X, "X"), _samples(Y, "Y")
+        if X.shape != Y.shape:
+            raise ShapeMismatchError(f"X {X.shape} and Y {Y.shape} must have the same shape")
+        r = X.shape[1]
+        ia, ib = np.repeat(np.arange(r), r), np.tile(np.arange(r), r)
+        Xs = X[:, ia].reshape(-1, X.shape[2])
+        Ys = Y[:, ib].reshape(-1, Y.shape[2])
+        w = np.ones(len(Xs))
+        best_Q, best = np.eye(X.shape[2]), float(np.mean(np.linalg.norm(Xs - Ys, axis=-1)))
+        previous = best
+        for _ in range(self.niter):
+            Q = _align(w[:, None] * Ys, w[:, None] * Xs, self.group)
+            resid = np.linalg.norm(Xs - Ys @ Q, axis=-1)
+            loss = float(resid.mean())
+            if loss < best:
+                best, best_Q = loss, Q
+            w = 1 / np.maximum(np.sqrt(resid), ENERGY_RESID_FLOOR)
+            if previous - loss < self.tol:
+                break
+            previous = loss
+        self.Q_ = best_Q
+        return self
+
+    @property
+    def Q(self) -> np.ndarray:  # netrep attribute name
+        return self.Q_
+
+    @Q.setter
+    def Q(self, value: np.ndarray) -> None:
+        self.Q_ = np.asarray(value, dtype=float)
+
+    def transform(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+        if not hasattr(self, "Q_"):
+            raise NotFittedError("call fit(X, Y) before transform or score")
+        return _samples(X, "X"), _samples(Y, "Y") @ self.Q_
+
+    def score(self, X: Any, Y: Any) -> float:
+        X, Y = self.transform(X, Y)
+        exy = _mean_pair_distance(X, Y).mean()
+        exx, eyy = _mean_within_distance(X).mean(), _mean_within_distance(Y).mean()
+        return float(np.sqrt(max(0.0, exy - 0.5 * (exx + eyy))))
+
+    def fit_score(self, X: Any, Y: Any) -> float:
+        return self.fit(X, Y).score(X, Y)
+
+    def pairwise_distances(
+        self,
+        train_data: list[Any],
+        test_data: list[Any] | None = None,
+        processes: int | None = None,
+        verbose: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """netrep's method: ``(D_train, D_test)``; ``processes`` is accepted and ignored."""
+        from repgeom.metrics.pairwise import netrep_pairwise
+
+        return netrep_pairwise(self, train_data, test_data, verbose)
