@@ -10,7 +10,9 @@ Each neuroid is a Gabor-energy unit (Adelson & Bergen 1985; Carandini et al. 200
 - for clips the linear responses are first filtered in time with a causal kernel
   ``h(t) ∝ t·exp(−t/τ)`` (an alpha function over frames), then rectified / squared;
 - output nonlinearity: ``rate = baseline + gain · (d / s)^p`` with ``s`` the neuroid's drive
-  standard deviation over stimuli, so every unit has a usable dynamic range;
+  standard deviation over stimuli and ``gain`` drawn per neuroid, log-uniformly in
+  ``gain_range``, so that reliabilities (and noise ceilings) vary across the population as
+  in recordings;
 - spike counts ``~ Poisson(rate)``, independently for each of R repetitions.
 
 The noise-free ``rates`` are stored beside the counts, so noise ceilings and encoding models can
@@ -123,7 +125,7 @@ def simulate_v1(
     seed: int = 0,
     complex_fraction: float = 0.5,
     baseline: float = 0.5,
-    gain: float = 4.0,
+    gain_range: tuple[float, float] = (0.05, 2.0),
     exponent: float = 1.5,
     tau_frames: float = 2.0,
     subject: str = "sim0",
@@ -141,8 +143,10 @@ def simulate_v1(
         Seeds both the population and the Poisson noise.
     complex_fraction : float
         Fraction of energy (complex) units.
-    baseline, gain, exponent : float
+    baseline, exponent : float
         Output nonlinearity ``rate = baseline + gain · (d / s)^exponent``.
+    gain_range : (float, float)
+        Per-neuroid gains are log-uniform in this range (sets each neuroid's reliability).
     tau_frames : float
         Time constant of the temporal filter, in frames (clips only).
 
@@ -180,6 +184,7 @@ def simulate_v1(
     )
     scale_axes = (0, 1) if is_clip else (0,)
     scale = np.maximum(drive.std(axis=scale_axes, keepdims=True), MIN_DRIVE_SCALE)
+    gain = np.exp(rng.uniform(np.log(gain_range[0]), np.log(gain_range[1]), n_neuroids))
     rates = baseline + gain * (drive / scale) ** exponent
     counts = rng.poisson(rates[:, None], size=(rates.shape[0], n_repetitions, *rates.shape[1:]))
 
@@ -208,6 +213,7 @@ def simulate_v1(
             "rf_y": (neuroid, population.center[:, 0]),
             "rf_x": (neuroid, population.center[:, 1]),
             "complex_cell": (neuroid, population.complex_cell.astype(np.int8)),
+            "gain": (neuroid, gain),
         },
     )
     ds.attrs.update(neural=name, stimset=str(stimuli.attrs.get("stimset", "")), simulated=1)

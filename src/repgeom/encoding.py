@@ -1,0 +1,265 @@
+"""Cross-validated encoding models from representations to neural responses.
+
+Ridge and kernel ridge come from himalaya (``RidgeCV``, ``KernelRidgeCV``): K folds over
+stimuli choose one alpha per neuroid (nested inside any outer split), the final model is
+refit on all training stimuli, and held-out predictions are scored by Pearson r per neuroid.
+``model="pls"`` reruns the encoder-dimensionality study's protocol (Brain-Score's 25-component
+``PLSRegression``). The math layer takes numpy arrays (stimuli × features); ridge is rotation
+invariant, so exact reduced representations (:mod:`repgeom.reduce`) give the raw results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from sklearn.model_selection import KFold
+
+from repgeom.errors import InvalidInputError, ShapeMismatchError
+from repgeom.metrics._validation import as_matrix, check_same_stimuli
+
+Model = Literal["ridge", "kernel_ridge", "pls"]
+Backend = Literal["numpy", "torch", "torch_cuda"]
+#: Default alpha grid: 10^-2 … 10^6, two per decade.
+DEFAULT_ALPHAS = tuple(np.logspace(-2, 6, 17))
+#: Components of the study's PLS regression (Brain-Score's pls_regression).
+PLS_COMPONENTS = 25
+
+
+@dataclass(frozen=True)
+class EncodingResult:
+    """Held-out performance of an encoding model.
+
+    Attributes
+    ----------
+    pearson_r : ndarray of shape (n_neuroids,)
+        Correlation across held-out stimuli between predicted and measured responses.
+    predictions : ndarray of shape (n_test, n_neuroids)
+        Held-out predictions (every stimulus once, with an outer K-fold).
+    best_alphas : ndarray of shape (n_neuroids,) or (n_folds, n_neuroids)
+        Alpha chosen per neuroid (per outer fold); NaN for PLS.
+    cv_scores : ndarray, same shape as ``best_alphas``
+        Inner cross-validation score (negative mean squared error) at the chosen alpha.
+    """
+
+    pearson_r: np.ndarray
+    predictions: np.ndarray
+    best_alphas: np.ndarray
+    cv_scores: np.ndarray
+
+
+@contextlib.contextmanager
+def _himalaya_backend(name: Backend) -> Iterator[None]:
+    """Use a himalaya backend for one call and restore the previous one (himalaya keeps the
+    backend in a module-level global; repgeom never leaves it changed)."""
+    from himalaya.backend import get_backend, set_backend
+
+    previous = get_backend().name
+    set_backend(name, on_error="raise")
+    try:
+        yield
+    finally:
+        set_backend(previous)
+
+
+def pearson_r(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Pearson correlation per column: ``Σ(y−ȳ)(ŷ−ŷ̄) / (‖y−ȳ‖ ‖ŷ−ŷ̄‖)``; 0 where either column
+    is constant (nothing predicted, nothing to predict)."""
+    yt = y_true - y_true.mean(0)
+    yp = y_pred - y_pred.mean(0)
+    denom = np.linalg.norm(yt, axis=0) * np.linalg.norm(yp, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.sum(yt * yp, axis=0) / denom
+    return np.where(denom > 0, r, 0.0)
+
+
+def _fit_predict(
+    X_train: np.ndarray,
+    Y_train: np.ndarray,
+    X_test: np.ndarray,
+    *,
+    alphas: Sequence[float],
+    cv: Any,
+    fit_intercept: bool,
+    model: Model,
+    backend: Backend,
+    kernel: str,
+    kernel_params: dict | None,
+    n_components: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One train/test split: predictions, best alphas, cv scores."""
+    n_targets = Y_train.shape[1]
+    if model == "pls":
+        from sklearn.cross_decomposition import PLSRegression
+
+        k = min(n_components, X_train.shape[0] - 1, X_train.shape[1])
+        pls = PLSRegression(n_components=k, scale=False).fit(X_train, Y_train)
+        nan = np.full(n_targets, np.nan)
+        return np.asarray(pls.predict(X_test)).reshape(len(X_test), n_targets), nan, nan
+    from himalaya.backend import get_backend
+    from himalaya.kernel_ridge import KernelRidgeCV
+    from himalaya.ridge import RidgeCV
+
+    with _himalaya_backend(backend):
+        if model == "ridge":
+            est = RidgeCV(alphas=np.asarray(alphas), cv=cv, fit_intercept=fit_intercept)
+        else:
+            est = KernelRidgeCV(
+                alphas=np.asarray(alphas),
+                kernel=kernel,
+                kernel_params=kernel_params,
+                cv=cv,
+                fit_intercept=fit_intercept,
+            )
+        est.fit(X_train, Y_train)
+        to_numpy = get_backend().to_numpy
+        return (
+            np.asarray(to_numpy(est.predict(X_test)), dtype=np.float64),
+            np.asarray(to_numpy(est.best_alphas_), dtype=np.float64),
+            np.asarray(to_numpy(est.cv_scores_), dtype=np.float64).reshape(-1),
+        )
+
+
+def fit_encoding(
+    X_train: Any,
+    Y_train: Any,
+    X_test: Any = None,
+    Y_test: Any = None,
+    *,
+    alphas: Sequence[float] = DEFAULT_ALPHAS,
+    cv: Any = 5,
+    outer_cv: Any = 5,
+    fit_intercept: bool = False,
+    model: Model = "ridge",
+    backend: Backend = "numpy",
+    kernel: str = "linear",
+    kernel_params: dict | None = None,
+    n_components: int = PLS_COMPONENTS,
+) -> EncodingResult:
+    """Fit a cross-validated encoding model and score it on held-out stimuli.
+
+    Parameters
+    ----------
+    X_train : array-like of shape (n_stimuli, n_features)
+        Representation (raw or exact reduced).
+    Y_train : array-like of shape (n_stimuli, n_neuroids)
+        Responses (e.g. trial-averaged).
+    X_test, Y_test : array-like, optional
+        Held-out stimuli. Without them an outer K-fold (``outer_cv``) over the training
+        stimuli gives out-of-fold predictions for every stimulus.
+    alphas : sequence of float
+        Ridge penalty grid; one alpha is chosen per neuroid by the inner ``cv``.
+    cv : int or sklearn splitter
+        Inner folds for alpha selection (himalaya: int → contiguous KFold).
+    outer_cv : int or sklearn splitter
+        Outer folds when no test set is given.
+    fit_intercept : bool
+        Centre X and Y with training means (himalaya's convention).
+    model : {"ridge", "kernel_ridge", "pls"}
+        himalaya RidgeCV, KernelRidgeCV, or scikit-learn PLSRegression (``n_components``,
+        no alpha).
+    backend : {"numpy", "torch", "torch_cuda"}
+        himalaya backend for this call only.
+
+    Returns
+    -------
+    EncodingResult
+
+    Notes
+    -----
+    For each neuroid, ridge ``W = (XᵀX + αI)⁻¹XᵀY`` with ``α`` maximising the inner folds'
+    negative mean squared error; ``r = corr(y_test, X_test W)`` across held-out stimuli.
+    """
+    X_train, Y_train = as_matrix(X_train, "X_train"), as_matrix(Y_train, "Y_train")
+    check_same_stimuli(X_train, Y_train)
+    if model not in ("ridge", "kernel_ridge", "pls"):
+        raise InvalidInputError(f"model={model!r}; choose 'ridge', 'kernel_ridge' or 'pls'")
+    options = dict(
+        alphas=alphas,
+        cv=cv,
+        fit_intercept=fit_intercept,
+        model=model,
+        backend=backend,
+        kernel=kernel,
+        kernel_params=kernel_params,
+        n_components=n_components,
+    )
+    if (X_test is None) != (Y_test is None):
+        raise InvalidInputError("give both X_test and Y_test, or neither")
+    if X_test is not None:
+        X_test, Y_test = as_matrix(X_test, "X_test", min_rows=2), as_matrix(Y_test, "Y_test")
+        check_same_stimuli(X_test, Y_test)
+        if X_test.shape[1] != X_train.shape[1] or Y_test.shape[1] != Y_train.shape[1]:
+            raise ShapeMismatchError(
+                f"train is {X_train.shape} -> {Y_train.shape}, test is {X_test.shape} -> "
+                f"{Y_test.shape}; features and neuroids must match"
+            )
+        pred, best, scores = _fit_predict(X_train, Y_train, X_test, **options)
+        return EncodingResult(pearson_r(Y_test, pred), pred, best, scores)
+    splitter = KFold(n_splits=outer_cv) if isinstance(outer_cv, int) else outer_cv
+    n_folds = splitter.get_n_splits()
+    inner = cv if isinstance(cv, int) else splitter.get_n_splits()
+    if len(X_train) < n_folds * max(inner, 2):
+        raise InvalidInputError(
+            f"{len(X_train)} stimuli are too few for {n_folds} outer × {inner} inner folds; "
+            "use fewer folds or more stimuli"
+        )
+    predictions = np.zeros_like(Y_train)
+    bests, scores = [], []
+    for train, test in splitter.split(X_train):
+        pred, best, score = _fit_predict(X_train[train], Y_train[train], X_train[test], **options)
+        predictions[test] = pred
+        bests.append(best)
+        scores.append(score)
+    return EncodingResult(
+        pearson_r(Y_train, predictions), predictions, np.stack(bests), np.stack(scores)
+    )
+
+
+def noise_ceiling(
+    trials: np.ndarray, n_splits: int = 20, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split-half reliability with the Spearman–Brown correction.
+
+    Parameters
+    ----------
+    trials : ndarray of shape (n_stimuli, n_repetitions, n_neuroids)
+    n_splits : int
+        Random splits of the repetitions into halves.
+    seed : int
+        ``numpy.random.default_rng(seed)`` draws ``permutation(n_repetitions)`` once per split.
+
+    Returns
+    -------
+    r_half, ceiling : ndarray of shape (n_neuroids,)
+
+    Notes
+    -----
+    Per split, halves ``A = perm[:R//2]`` and ``B = perm[R//2:]``; ``r_s`` is the Pearson r
+    across stimuli of the two half-means. ``r_half`` is the mean over splits (no Fisher z) and
+    ``ceiling = 2 r_half / (1 + r_half)`` estimates the reliability of the mean over all R
+    repetitions. repgeom normalises encoding scores as ``r / ceiling`` (Brain-Score's
+    convention); some papers divide by ``sqrt(ceiling)`` instead.
+    """
+    trials = np.asarray(trials, dtype=np.float64)
+    if trials.ndim != 3:
+        raise ShapeMismatchError(
+            f"trials have shape {trials.shape}; expected (stimulus, repetition, neuroid)"
+        )
+    if trials.shape[1] < 2:
+        raise InvalidInputError("a split-half ceiling needs at least 2 repetitions")
+    if not np.isfinite(trials).all():
+        raise InvalidInputError("trials hold NaN/inf values")
+    rng = np.random.default_rng(seed)
+    n_rep = trials.shape[1]
+    rs = []
+    for _ in range(n_splits):
+        perm = rng.permutation(n_rep)
+        half_a = trials[:, perm[: n_rep // 2]].mean(axis=1)
+        half_b = trials[:, perm[n_rep // 2 :]].mean(axis=1)
+        rs.append(pearson_r(half_a, half_b))
+    r_half = np.mean(rs, axis=0)
+    return r_half, 2 * r_half / (1 + r_half)

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+
+from repgeom.encoding import fit_encoding, noise_ceiling, pearson_r
+from repgeom.errors import InvalidInputError, ShapeMismatchError
+from repgeom.neural import simulate_v1
+from repgeom.stimuli import gratings
+
+
+@pytest.fixture(scope="module")
+def v1():
+    stim = gratings(size=24, orientations=12, spatial_frequencies=(2.0, 3.0, 4.0, 6.0), phases=4)
+    return simulate_v1(stim, n_neuroids=20, n_repetitions=8, seed=0, complex_fraction=0.0)
+
+
+def _true_features(ds):
+    """The generative rates' own inputs: the noise-free rates themselves."""
+    return ds["rates"].values
+
+
+def test_true_features_reach_the_noise_ceiling(v1):
+    """An encoding model from the generative features explains what the ceiling allows."""
+    trials = v1["responses"].values
+    _, ceiling = noise_ceiling(trials, n_splits=20, seed=0)
+    mean = trials.mean(axis=1)
+    result = fit_encoding(_true_features(v1), mean, alphas=np.logspace(-4, 4, 9), cv=4)
+    # r² of the mean against a perfect model ≈ reliability of the mean (= ceiling)
+    np.testing.assert_allclose(np.median(result.pearson_r**2), np.median(ceiling), atol=0.08)
+    assert result.best_alphas.shape == (5, 20) and result.predictions.shape == mean.shape
+
+
+def test_shuffled_features_predict_nothing(v1, rng):
+    mean = v1["responses"].values.mean(axis=1)
+    shuffled = _true_features(v1)[rng.permutation(len(mean))]
+    result = fit_encoding(shuffled, mean, alphas=np.logspace(-2, 6, 9))
+    assert abs(np.median(result.pearson_r)) < 0.15
+
+
+def test_noise_ceiling_matches_the_simulation(v1):
+    """Population reliability of the R-trial mean: var_signal / (var_signal + E[var_noise]/R)."""
+    rates = v1["rates"].values
+    R = v1.sizes["repetition"]
+    truth = rates.var(0) / (rates.var(0) + rates.mean(0) / R)  # Poisson noise variance = rate
+    _, ceiling = noise_ceiling(v1["responses"].values, n_splits=50, seed=1)
+    assert truth.max() - truth.min() > 0.3  # neuroids span a wide range of reliabilities
+    assert np.corrcoef(truth, ceiling)[0, 1] > 0.7  # 20 neuroids, 8 trials: sampling noise
+    assert np.median(np.abs(ceiling - truth)) < 0.05
+
+
+def test_pls_protocol_runs(v1):
+    """With as many components as features PLS is least squares: close to ridge."""
+    mean = v1["responses"].values.mean(axis=1)
+    pls = fit_encoding(_true_features(v1), mean, model="pls", n_components=20)
+    ridge = fit_encoding(_true_features(v1), mean, alphas=np.logspace(-4, 4, 9), cv=4)
+    assert np.isnan(pls.best_alphas).all()
+    assert abs(np.median(pls.pearson_r) - np.median(ridge.pearson_r)) < 0.1
+
+
+def test_pearson_r_matches_numpy(rng):
+    a, b = rng.standard_normal((30, 4)), rng.standard_normal((30, 4))
+    expected = [np.corrcoef(a[:, j], b[:, j])[0, 1] for j in range(4)]
+    np.testing.assert_allclose(pearson_r(a, b), expected, rtol=1e-12)
+    assert pearson_r(a, np.ones((30, 4))).tolist() == [0.0] * 4
+
+
+def test_bad_input(rng):
+    X, Y = rng.standard_normal((20, 5)), rng.standard_normal((20, 3))
+    with pytest.raises(ShapeMismatchError, match="X has 20 stimuli, Y has 19"):
+        fit_encoding(X, Y[:19])
+    Xn = X.copy()
+    Xn[3, 1] = np.nan
+    with pytest.raises(InvalidInputError, match="X_train holds 1 NaN"):
+        fit_encoding(Xn, Y)
+    with pytest.raises(InvalidInputError, match="too few for 5 outer × 5 inner folds"):
+        fit_encoding(X, Y)
+    with pytest.raises(InvalidInputError, match="give both X_test and Y_test"):
+        fit_encoding(X, Y, X_test=X)
+    with pytest.raises(ShapeMismatchError, match="features and neuroids must match"):
+        fit_encoding(X, Y, X[:, :4], Y)
+    with pytest.raises(InvalidInputError, match="choose 'ridge'"):
+        fit_encoding(X, Y, X, Y, model="lasso")
+    with pytest.raises(ShapeMismatchError, match="expected \\(stimulus, repetition, neuroid\\)"):
+        noise_ceiling(np.ones((4, 2)))
+    with pytest.raises(InvalidInputError, match="at least 2 repetitions"):
+        noise_ceiling(np.ones((4, 1, 2)))
+
+
+def test_backend_is_restored(rng):
+    from himalaya.backend import get_backend
+
+    X, Y = rng.standard_normal((40, 5)), rng.standard_normal((40, 3))
+    fit_encoding(X[:30], Y[:30], X[30:], Y[30:], backend="torch")
+    assert get_backend().name == "numpy"
