@@ -12,8 +12,10 @@ configfile: "config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/stimuli.smk"
 include: "workflow/rules/neural.smk"
+include: "workflow/rules/training.smk"
 include: "workflow/rules/activations.smk"
 include: "workflow/rules/dimensionality.smk"
+include: "workflow/rules/encoding.smk"
 include: "workflow/rules/figures.smk"
 
 

@@ -10,7 +10,9 @@ Problem (the foundation issue's acceptance check): untrained ResNet-50, 2,000 st
   :class:`repgeom.reduce.GramAccumulator` (float32 spill to a scratch file on disk, float64 Gram
   matrix per layer, one eigendecomposition), keeping only Z = U S (2,000 × ≤2,000 per layer).
 
-Each mode runs in its own subprocess so its peak RSS (``ru_maxrss``) is its own. Results go to
+The stimuli (distinct photo crops) are built once by the parent and saved; each mode runs in
+its own subprocess, loads them (1.2 GB at full size, counted) and reports its own peak RSS
+(``ru_maxrss``). Results go to
 ``benchmarks/out/bench_extract.json`` with hardware, versions and thread counts. Not a test.
 
 Usage::
@@ -56,13 +58,16 @@ def _images(n: int, size: int) -> np.ndarray:
     return np.ascontiguousarray(images[:n])
 
 
-def run_mode(mode: str, n: int, size: int, batch_size: int) -> dict:
+def run_mode(mode: str, images_path: str, batch_size: int) -> dict:
+    """One mode, in its own process; the stimuli were built by the parent (their construction
+    is not part of extraction's memory)."""
     from torchvision.models.feature_extraction import create_feature_extractor
 
     from repgeom.models import build_model, extract_reduced
     from repgeom.models.extract import _normalise
 
-    images = _images(n, size)
+    images = np.load(images_path)
+    n = len(images)
     model = build_model("resnet50", seed=0)
     start = time.perf_counter()
     if mode == "raw":
@@ -99,10 +104,14 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--modes", nargs="+", default=["reduced", "raw"])
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--images", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_mode(args.child, args.n_stimuli, args.size, args.batch_size)))
+        print(json.dumps(run_mode(args.child, args.images, args.batch_size)))
         return
+    scratch = tempfile.mkdtemp(dir=os.environ.get("REPGEOM_SCRATCH"))
+    images_path = os.path.join(scratch, "images.npy")
+    np.save(images_path, _images(args.n_stimuli, args.size))
     runs = []
     for mode in args.modes:
         cmd = [
@@ -110,10 +119,8 @@ def main() -> None:
             __file__,
             "--child",
             mode,
-            "--n-stimuli",
-            str(args.n_stimuli),
-            "--size",
-            str(args.size),
+            "--images",
+            images_path,
             "--batch-size",
             str(args.batch_size),
         ]
@@ -123,6 +130,8 @@ def main() -> None:
         else:
             runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         print(json.dumps(runs[-1]), flush=True)
+    os.remove(images_path)
+    os.rmdir(scratch)
     import repgeom
 
     report = {

@@ -107,6 +107,18 @@ def _cmd_dimensionality(args: argparse.Namespace) -> None:
     dimensionality_stage(args.inputs, json.loads(args.spec), args.out)
 
 
+def _cmd_train(args: argparse.Namespace) -> None:
+    from repgeom.stages import training_stage
+
+    training_stage(args.model, json.loads(args.spec), args.stimuli, args.out, threads=args.threads)
+
+
+def _cmd_encoding(args: argparse.Namespace) -> None:
+    from repgeom.stages import encoding_stage
+
+    encoding_stage(args.neural, args.activations, json.loads(args.spec), args.out)
+
+
 def _cmd_figure(args: argparse.Namespace) -> None:
     from repgeom.figures import FIGURES
 
@@ -169,8 +181,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", help="activation folders")
     p.set_defaults(func=_cmd_dimensionality)
 
+    p = sub.add_parser("train", help=f"{stage_help}: train a model on stimulus sets")
+    p.add_argument("--model", required=True)
+    p.add_argument("--spec", required=True)
+    p.add_argument("--out", required=True, help="weights file (.pt)")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("stimuli", nargs="+", help="stimuli stores to train on")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("encoding", help=f"{stage_help}: encoding models, every layer to data")
+    p.add_argument("--spec", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--neural", nargs="+", required=True, help="neural stores")
+    p.add_argument("--activations", nargs="+", required=True, help="activation folders")
+    p.set_defaults(func=_cmd_encoding)
+
     p = sub.add_parser("figure", help=f"{stage_help}: render a figure from stores")
-    p.add_argument("name", choices=["stimuli", "dimensionality"])
+    p.add_argument("name", choices=["stimuli", "dimensionality", "ed_encoding"])
     p.add_argument("--out", required=True, help="output path without suffix (PNG and PDF)")
     p.add_argument("inputs", nargs="+")
     p.set_defaults(func=_cmd_figure)

@@ -79,7 +79,8 @@ def check(config: Mapping[str, Any]) -> None:
         layer; the message names the config key and what is allowed.
     """
     from repgeom.models import resolve_layers
-    from repgeom.models.zoo import build_model, check_architecture
+    from repgeom.models.zoo import UNTRAINED, build_model, check_architecture
+    from repgeom.stimuli import CLIP_KINDS
 
     stimsets = config["stimsets"]
     for name, spec in config.get("neural", {}).items():
@@ -90,6 +91,23 @@ def check(config: Mapping[str, Any]) -> None:
             )
     for name, spec in config["models"].items():
         key = f"models.{name}"
+        train = spec.get("train")
+        if train:
+            if spec["weights"] not in UNTRAINED:
+                raise ConfigError(
+                    f"{key}: a model with train: starts from its seeded initialisation; "
+                    f"remove weights: {spec['weights']!r}"
+                )
+            for stimset in train["stimsets"]:
+                if stimset not in stimsets:
+                    raise ConfigError(
+                        f"{key}.train.stimsets: {stimset!r} is not a stimulus set; "
+                        f"choose from {sorted(stimsets)}"
+                    )
+                if stimsets[stimset]["kind"] in CLIP_KINDS:
+                    raise ConfigError(
+                        f"{key}.train.stimsets: {stimset!r} holds clips; train on still images"
+                    )
         try:
             check_architecture(spec["architecture"])
             model = (

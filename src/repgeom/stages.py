@@ -120,6 +120,7 @@ def activations_stage(
                 weights=weights_label(model_spec["weights"]),
                 seed=model_spec["seed"],
                 stimset=stimset,
+                training=spec["training"],
                 architecture=model_spec["architecture"],
                 node=layers[layer],
                 n_units=red.n_units,
@@ -172,6 +173,10 @@ def _flat_features(ds: xr.Dataset) -> np.ndarray:
     return features.transpose(store.STIMULUS, store.COMPONENT).values
 
 
+def _training_of(records: list[dict], model: str) -> str:
+    return next(r["training"] for r in records if r["model"] == model)
+
+
 def dimensionality_stage(
     activation_dirs: Sequence[str | os.PathLike[str]],
     spec: Mapping[str, Any],
@@ -197,6 +202,7 @@ def dimensionality_stage(
             records.append(
                 {
                     "model": str(ds.attrs["model"]),
+                    "training": str(ds.attrs["training"]),
                     "layer": str(ds.attrs["layer"]),
                     "stimset": str(ds.attrs["stimset"]),
                     "depth": int(ds.attrs["layer_index"]) / max(int(ds.attrs["n_layers"]) - 1, 1),
@@ -238,8 +244,170 @@ def dimensionality_stage(
             store.LAYER: layers,
             store.STIMSET: stimsets,
             store.SPECTRUM_INDEX: np.arange(1, n_spec + 1),
+            "training": (store.MODEL, [_training_of(records, m) for m in models]),
         },
     )
     ds["alpha"].attrs["method"] = spec["powerlaw_method"]
     ds.attrs.update(store.provenance("dimensionality", config=spec))
     return store.write(ds, out, "dimensionality")
+
+
+def training_stage(
+    model_name: str,
+    spec: Mapping[str, Any],
+    stimuli_paths: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    threads: int | None = None,
+) -> Path:
+    """Train one model on still-image stimulus sets; write its state dict atomically.
+
+    Labels are ``stimset/category``; ``spec`` holds ``architecture``, ``seed``, ``kwargs``
+    and ``train`` (objective, epochs, batch_size, lr).
+    """
+    from repgeom.training import train_model
+
+    if threads:
+        torch.set_num_threads(threads)
+    images, categories = [], []
+    for path in stimuli_paths:
+        ds = store.read(path, "stimuli")
+        if store.TIME in ds["images"].dims:
+            raise InvalidInputError(f"{path} holds clips; train on still images")
+        images.append(
+            ds["images"].transpose(store.STIMULUS, store.CHANNEL, store.Y, store.X).values
+        )
+        categories += [f"{ds.attrs['stimset']}/{c}" for c in ds[store.CATEGORY].values]
+    sizes = {im.shape[-2:] for im in images}
+    if len(sizes) != 1:
+        raise InvalidInputError(f"training sets have different image sizes {sorted(sizes)}")
+    _, labels = np.unique(categories, return_inverse=True)
+    train = spec["train"]
+    model = build_model(spec["architecture"], seed=spec["seed"], kwargs=spec.get("kwargs"))
+    history = train_model(
+        model,
+        np.concatenate(images),
+        labels,
+        objective=train["objective"],
+        epochs=train["epochs"],
+        batch_size=train["batch_size"],
+        lr=train["lr"],
+        seed=spec["seed"],
+    )
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = store.temp_path(out)
+    try:
+        torch.save(
+            {
+                "state_dict": model.state_dict(),
+                "provenance": store.provenance(
+                    "activations",
+                    config=spec,
+                    model=model_name,
+                    seed=spec["seed"],
+                    loss_history=str(history),
+                ),
+            },
+            tmp,
+        )
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    log.info("%s: %s losses per epoch %s", model_name, train["objective"], history)
+    return out
+
+
+def encoding_stage(
+    neural_paths: Sequence[str | os.PathLike[str]],
+    activation_dirs: Sequence[str | os.PathLike[str]],
+    spec: Mapping[str, Any],
+    out: str | os.PathLike[str],
+) -> Path:
+    """Cross-validated encoding models from every layer to every (still) neural dataset.
+
+    Responses are averaged over repetitions; stimuli are matched by ``stimulus_id``. Writes
+    ``results/encoding.nc``: ``pearson_r`` and ``alpha`` (model, layer, neural, neuroid),
+    ``ceiling`` (neural, neuroid), ``normalized_r = r / ceiling``, and the medians over
+    neuroids (model, layer, neural).
+    """
+    from repgeom.encoding import fit_encoding, noise_ceiling
+
+    neural = {}
+    for path in neural_paths:
+        ds = store.read(path, "neural")
+        if store.TIME in ds["responses"].dims:
+            raise InvalidInputError(f"{path}: encoding models take still-image responses")
+        neural[str(ds.attrs["neural"])] = ds
+    layer_stores = [
+        store.read(p, "activations")
+        for folder in activation_dirs
+        for p in Path(folder).glob("*.nc")
+    ]
+    if not layer_stores:
+        raise InvalidInputError("no activation stores found; run the extraction stage first")
+    layer_stores.sort(key=lambda d: (str(d.attrs["model"]), int(d.attrs["layer_index"])))
+    models = list(dict.fromkeys(str(d.attrs["model"]) for d in layer_stores))
+    layers = list(dict.fromkeys(str(d.attrs["layer"]) for d in layer_stores))
+    names = list(neural)
+    neuroids = [str(i) for ds in neural.values() for i in ds[store.NEUROID_ID].values]
+    col = {n: i for i, n in enumerate(neuroids)}
+    shape = (len(models), len(layers), len(names), len(neuroids))
+    r, alpha = np.full(shape, np.nan), np.full(shape, np.nan)
+    ceiling = np.full((len(names), len(neuroids)), np.nan)
+    training = {str(d.attrs["model"]): str(d.attrs["training"]) for d in layer_stores}
+    for k, (name, resp) in enumerate(neural.items()):
+        trials = resp["responses"].transpose(store.STIMULUS, store.REPETITION, store.NEUROID)
+        cols = [col[str(i)] for i in resp[store.NEUROID_ID].values]
+        ceiling[k, cols] = noise_ceiling(trials.values)[1]
+        for ds in layer_stores:
+            if ds.attrs["stimset"] != resp.attrs["stimset"]:
+                continue
+            _, aligned = store.align_stimuli(ds, resp)
+            Y = aligned["responses"].mean(store.REPETITION).transpose(store.STIMULUS, store.NEUROID)
+            result = fit_encoding(
+                _flat_features(ds),
+                Y.values,
+                model=spec["model"],
+                cv=spec["folds"],
+                outer_cv=spec["folds"],
+            )
+            i, j = models.index(str(ds.attrs["model"])), layers.index(str(ds.attrs["layer"]))
+            r[i, j, k, cols] = result.pearson_r
+            alpha[i, j, k, cols] = (
+                np.nanmedian(result.best_alphas, axis=0)
+                if np.isfinite(result.best_alphas).any()
+                else np.nan
+            )
+            log.info(
+                "%s/%s -> %s: median r %.3f",
+                ds.attrs["model"],
+                ds.attrs["layer"],
+                name,
+                np.median(result.pearson_r),
+            )
+    grid = (store.MODEL, store.LAYER, store.NEURAL, store.NEUROID)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        normalized = r / ceiling[None, None]
+    out_ds = xr.Dataset(
+        {
+            "pearson_r": (grid, r),
+            "alpha": (grid, alpha),
+            "ceiling": ((store.NEURAL, store.NEUROID), ceiling),
+            "normalized_r": (grid, normalized),
+            "median_r": (grid[:3], np.nanmedian(r, axis=3)),
+            "median_normalized_r": (grid[:3], np.nanmedian(normalized, axis=3)),
+        },
+        coords={
+            store.MODEL: models,
+            store.LAYER: layers,
+            store.NEURAL: names,
+            store.NEUROID_ID: (store.NEUROID, neuroids),
+            "training": (store.MODEL, [training[m] for m in models]),
+            store.STIMSET: (store.NEURAL, [str(neural[n].attrs["stimset"]) for n in names]),
+        },
+    )
+    out_ds["normalized_r"].attrs["definition"] = "pearson_r / split-half Spearman-Brown ceiling"
+    out_ds.attrs.update(store.provenance("encoding", config=spec))
+    return store.write(out_ds, out, "encoding")

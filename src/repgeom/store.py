@@ -12,6 +12,7 @@ kind                      required variables (dims)
 ``neural``                ``responses`` (stimulus, repetition, neuroid[, time])
 ``activations``           ``features`` (stimulus, component), ``row_mean`` (stimulus)
 ``dimensionality``        ``effective_dimensionality`` (model, layer, stimset)
+``encoding``              ``pearson_r`` (model, layer, neural, neuroid), ``ceiling``
 ========================  =====================================================================
 
 Every stimulus-indexed store has a ``stimulus_id`` coordinate on ``stimulus``.
@@ -48,6 +49,7 @@ UNIT = "unit"
 MODEL = "model"
 LAYER = "layer"
 STIMSET = "stimset"
+NEURAL = "neural"
 SPECTRUM_INDEX = "spectrum_index"
 REP_A = "rep_a"
 REP_B = "rep_b"
@@ -96,12 +98,19 @@ KINDS: dict[str, tuple[VariableSpec, ...]] = {
         VariableSpec("features", ((STIMULUS, COMPONENT), (STIMULUS, TIME, COMPONENT))),
         VariableSpec("row_mean", ((STIMULUS,), (STIMULUS, TIME))),
     ),
+    "encoding": (
+        VariableSpec("pearson_r", ((MODEL, LAYER, NEURAL, NEUROID),)),
+        VariableSpec("ceiling", ((NEURAL, NEUROID),)),
+    ),
     "dimensionality": (
         VariableSpec("effective_dimensionality", ((MODEL, LAYER, STIMSET),)),
         VariableSpec("alpha", ((MODEL, LAYER, STIMSET),)),
         VariableSpec("eigenspectrum", ((MODEL, LAYER, STIMSET, SPECTRUM_INDEX),)),
     ),
 }
+
+#: Result kinds laid out on a (model, layer, ...) grid, where absent combinations are NaN.
+RESULT_GRIDS = frozenset({"dimensionality", "encoding"})
 
 #: Kinds whose data are indexed by stimulus and therefore need ``stimulus_id``.
 STIMULUS_INDEXED = frozenset({"stimuli", "neural", "activations"})
@@ -176,7 +185,7 @@ def check(ds: xr.Dataset, kind: str, *, source: str | os.PathLike[str] = "<memor
             )
         values = ds[spec.name].values
         if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
-            if kind != "dimensionality":  # a layer may legitimately lack an estimate there
+            if kind not in RESULT_GRIDS:  # a model may lack a layer: NaN there
                 bad = int((~np.isfinite(values)).sum())
                 raise SchemaError(
                     f"{where}: variable {spec.name!r} holds {bad} NaN/inf values; "

@@ -29,18 +29,51 @@ def test_targets_cover_every_stage():
         "results/activations/b/m1",
         "results/activations/b/m2",
         "results/dimensionality.nc",
+        "results/encoding.nc",
         "figures/stimuli.png",
         "figures/stimuli.pdf",
         "figures/dimensionality.png",
         "figures/dimensionality.pdf",
+        "figures/ed_encoding.png",
+        "figures/ed_encoding.pdf",
     ]
 
 
-def test_dimensionality_can_be_switched_off():
+def test_analyses_can_be_switched_off():
     config = _config()
     config["analyses"]["dimensionality"] = False
     targets = plan.targets(config)
     assert plan.DIMENSIONALITY not in targets and "figures/dimensionality.png" not in targets
+    assert "figures/ed_encoding.png" not in targets and plan.ENCODING in targets
+    config["analyses"]["encoding"] = False
+    assert plan.ENCODING not in plan.targets(config)
+
+
+def test_trained_models_get_a_training_job():
+    config = _config()
+    config["models"]["m1"]["train"] = {
+        "stimsets": ["a"],
+        "objective": "simclr",
+        "epochs": 1,
+        "batch_size": 4,
+        "lr": 0.01,
+    }
+    assert plan.trained_weights(config, "m1") == ["results/weights/m1.pt"]
+    assert plan.trained_weights(config, "m2") == []
+    spec = json.loads(shlex.split(plan.extraction_spec(config, "m1"))[0])
+    assert spec["model"]["weights"] == "results/weights/m1.pt" and spec["training"] == "simclr"
+    assert plan.training_stimuli(config, "m1") == ["results/stimuli/a.nc"]
+
+
+def test_encoding_uses_still_image_datasets_only():
+    config = _config()
+    config["stimsets"]["c"] = {"kind": "drifting_gratings", "size": 16}
+    config["neural"]["clipv1"] = {"kind": "simulated_v1", "stimset": "c"}
+    assert plan.still_neural(config) == ["v1"]
+    assert plan.encoding_inputs(config)["activations"] == [
+        "results/activations/b/m1",
+        "results/activations/b/m2",
+    ]
 
 
 def test_specs_are_single_shell_words_with_the_jobs_config():

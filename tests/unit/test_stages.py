@@ -15,6 +15,7 @@ SPEC = {
         "layers": ["stem", "pool"],
         "kwargs": {},
     },
+    "training": "untrained",
     "batch_size": 4,
     "device": "cpu",
     "store_raw": True,

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from repgeom import store
@@ -56,17 +57,22 @@ def finished(tmp_path_factory) -> Path:
 def test_every_store_and_figure_is_written_and_valid(finished):
     paths = stores(finished)
     kinds = {store.read(p).attrs["kind"] for p in paths}  # read() checks each schema
-    assert kinds == {"stimuli", "neural", "activations", "dimensionality"}
+    assert kinds == {"stimuli", "neural", "activations", "dimensionality", "encoding"}
     layers = sorted(p.stem for p in (finished / "results/activations/grat/r18").glob("*.nc"))
     assert layers == ["block2", "pool", "stem"]
     clip = store.read(finished / "results/activations/clips/mnet/block6.nc")
     assert clip["features"].dims == ("stimulus", "time", "component")
-    for fig in ("stimuli", "dimensionality"):
+    for fig in ("stimuli", "dimensionality", "ed_encoding"):
         for ext in ("png", "pdf"):
             assert (finished / f"figures/{fig}.{ext}").stat().st_size > 1000
     dims = store.read(finished / "results/dimensionality.nc")
     # layers: union of r18 (stem, block2, pool) and mnet (block2, block6, pool); 16 gratings
-    assert dims.sizes == {"model": 2, "layer": 4, "stimset": 2, "spectrum_index": 16}
+    assert dims.sizes == {"model": 3, "layer": 4, "stimset": 2, "spectrum_index": 16}
+    assert list(dims["training"].values) == ["untrained", "untrained", "supervised"]
+    enc = store.read(finished / "results/encoding.nc")
+    assert enc.sizes == {"model": 3, "layer": 4, "neural": 1, "neuroid": 10}
+    assert np.isfinite(enc["median_r"].sel(model="r18t", layer="pool")).all()
+    assert (finished / "results/weights/r18t.pt").stat().st_size > 10**6
     assert dims["effective_dimensionality"].sel(model="r18", layer="block6").isnull().all()
     assert (dims["effective_dimensionality"].sel(model="r18", layer="stem") >= 1).all()
     assert not list(finished.rglob("*.tmp")) and not list(finished.rglob("repgeom-gram-*"))
@@ -142,7 +148,7 @@ def test_killed_run_resumes_without_corrupt_stores(tmp_path):
             assert path.stat().st_mtime_ns == mtime, f"{path} was recomputed"
     for path in stores(tmp_path):
         store.read(path)
-    assert len(stores(tmp_path)) == 2 + 1 + 2 * 2 * 3 + 1
+    assert len(stores(tmp_path)) == 2 + 1 + 2 * (3 + 3 + 2) + 1 + 1
     assert not list(tmp_path.rglob("*.tmp")) and not list(tmp_path.rglob("repgeom-gram-*"))
     assert "Nothing to be done" in "".join(snakemake(tmp_path, "--dry-run").stdout)
 

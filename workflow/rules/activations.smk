@@ -3,6 +3,7 @@
 rule activations:
     input:
         stimuli=plan.STIMULI,
+        weights=lambda w: plan.trained_weights(config, w.model),
     output:
         directory(plan.ACTIVATIONS),
     log:

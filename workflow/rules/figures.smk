@@ -18,3 +18,15 @@ rule figure_dimensionality:
         plan.LOG.format(rule="figure", name="dimensionality"),
     shell:
         "{PY} figure dimensionality --out figures/dimensionality {input} 2> {log}"
+
+
+rule figure_ed_encoding:
+    input:
+        plan.DIMENSIONALITY,
+        plan.ENCODING,
+    output:
+        plan.figure_files("ed_encoding"),
+    log:
+        plan.LOG.format(rule="figure", name="ed_encoding"),
+    shell:
+        "{PY} figure ed_encoding --out figures/ed_encoding {input} 2> {log}"

@@ -4,8 +4,12 @@ Every module exposes ``render(inputs, out_stem)`` and writes ``{out_stem}.png`` 
 ``{out_stem}.pdf``.
 """
 
-from repgeom.figures import dimensionality, stimuli
+from repgeom.figures import dimensionality, ed_encoding, stimuli
 
-FIGURES = {"stimuli": stimuli.render, "dimensionality": dimensionality.render}
+FIGURES = {
+    "stimuli": stimuli.render,
+    "dimensionality": dimensionality.render,
+    "ed_encoding": ed_encoding.render,
+}
 
 __all__ = ["FIGURES"]

@@ -128,7 +128,7 @@ def simulate_v1(
     gain_range: tuple[float, float] = (0.05, 2.0),
     exponent: float = 1.5,
     tau_frames: float = 2.0,
-    subject: str = "sim0",
+    subject: str | None = None,
     name: str = "v1",
 ) -> xr.Dataset:
     """Simulate spike counts of a V1-like population to a stimulus set.
@@ -149,6 +149,8 @@ def simulate_v1(
         Per-neuroid gains are log-uniform in this range (sets each neuroid's reliability).
     tau_frames : float
         Time constant of the temporal filter, in frames (clips only).
+    subject : str, optional
+        Subject label (default: ``name``); neuroid ids are ``{subject}_n0000``...
 
     Returns
     -------
@@ -166,6 +168,7 @@ def simulate_v1(
     size = images.sizes[store.Y]
     if images.sizes[store.X] != size:
         raise InvalidInputError(f"simulate_v1 needs square images, got {dict(images.sizes)}")
+    subject = subject or name
     rng = np.random.default_rng(seed)
     population = V1Population.sample(n_neuroids, rng=rng, complex_fraction=complex_fraction)
     even, odd = population.filters(size)

@@ -7,6 +7,7 @@ three channels, and ``stimulus_id`` / ``category`` coordinates.
 
 from repgeom.stimuli.builtin import (
     BUILTIN_KINDS,
+    CLIP_KINDS,
     PHOTO_NAMES,
     digits,
     drifting_gratings,
@@ -19,6 +20,7 @@ from repgeom.stimuli.loaders import build_stimset, from_array, image_folder
 
 __all__ = [
     "BUILTIN_KINDS",
+    "CLIP_KINDS",
     "PHOTO_NAMES",
     "build_stimset",
     "digits",
