@@ -334,6 +334,7 @@ def encoding_stage(
     """
     from repgeom.encoding import fit_encoding, noise_ceiling
 
+    backend = "torch_cuda" if resolve_device(spec["device"]).type == "cuda" else "numpy"
     neural = {}
     for path in neural_paths:
         ds = store.read(path, "neural")
@@ -372,6 +373,7 @@ def encoding_stage(
                 model=spec["model"],
                 cv=spec["folds"],
                 outer_cv=spec["folds"],
+                backend=backend,
             )
             i, j = models.index(str(ds.attrs["model"])), layers.index(str(ds.attrs["layer"]))
             r[i, j, k, cols] = result.pearson_r

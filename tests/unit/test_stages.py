@@ -63,3 +63,26 @@ def test_dimensionality_stage(stimuli, tmp_path):
         dimensionality_stage(
             [tmp_path / "empty"], {"powerlaw_method": "fix_alpha"}, tmp_path / "x.nc"
         )
+
+
+def test_encoding_stage_matches_stimuli_by_id(stimuli, tmp_path):
+    from repgeom.neural import simulate_v1
+    from repgeom.stages import encoding_stage
+
+    activations_stage("g", "r18", {**SPEC, "store_raw": False}, stimuli, tmp_path / "a")
+    stim = store.read(stimuli, "stimuli")
+    neural = simulate_v1(stim, n_neuroids=4, n_repetitions=3, name="v1")
+    neural.attrs.update(store.provenance("neural"))
+    spec = {"model": "ridge", "folds": 2, "device": "cpu"}
+    outs = []
+    for name, ds in (
+        ("ordered", neural),
+        ("shuffled", neural.isel(stimulus=[3, 1, 0, 2, 8, 4, 7, 5, 6])),
+    ):
+        path = store.write(ds, tmp_path / f"{name}.nc", "neural")
+        outs.append(
+            store.read(encoding_stage([path], [tmp_path / "a"], spec, tmp_path / f"e_{name}.nc"))
+        )
+    np.testing.assert_array_equal(outs[0]["pearson_r"].values, outs[1]["pearson_r"].values)
+    assert outs[0].sizes == {"model": 1, "layer": 2, "neural": 1, "neuroid": 4}
+    assert np.isfinite(outs[0]["ceiling"].values).all()
