@@ -103,6 +103,10 @@ def _fit_predict(
     from himalaya.kernel_ridge import KernelRidgeCV
     from himalaya.ridge import RidgeCV
 
+    if model == "ridge" and X_train.shape[0] < X_train.shape[1]:
+        # fewer stimuli than features: the linear-kernel form gives the same predictions and
+        # alphas, faster (himalaya's own advice); reduced representations never take this path
+        model, kernel, kernel_params = "kernel_ridge", "linear", None
     with _himalaya_backend(backend):
         if model == "ridge":
             est = RidgeCV(alphas=np.asarray(alphas), cv=cv, fit_intercept=fit_intercept)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -390,16 +391,19 @@ def encoding_stage(
                 np.median(result.pearson_r),
             )
     grid = (store.MODEL, store.LAYER, store.NEURAL, store.NEUROID)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        # NaN cells are layers a model does not have, or neuroids of another dataset
+        warnings.simplefilter("ignore", RuntimeWarning)
         normalized = r / ceiling[None, None]
+        median_r, median_norm = np.nanmedian(r, axis=3), np.nanmedian(normalized, axis=3)
     out_ds = xr.Dataset(
         {
             "pearson_r": (grid, r),
             "alpha": (grid, alpha),
             "ceiling": ((store.NEURAL, store.NEUROID), ceiling),
             "normalized_r": (grid, normalized),
-            "median_r": (grid[:3], np.nanmedian(r, axis=3)),
-            "median_normalized_r": (grid[:3], np.nanmedian(normalized, axis=3)),
+            "median_r": (grid[:3], median_r),
+            "median_normalized_r": (grid[:3], median_norm),
         },
         coords={
             store.MODEL: models,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import ScalarFormatter
 from scipy.stats import pearsonr
 
 from repgeom import store
@@ -78,9 +79,11 @@ def render(
         for kind in trainings:
             sel = np.array([k == kind for k in kinds])
             sizes = 20 + 80 * depth[sel]
-            ax_a.scatter(10 ** x[sel], y[sel], s=sizes, c=colours[kind], label=kind, alpha=0.8)
-            ax_b.scatter(x_in[sel], y_in[sel], s=sizes, c=colours[kind], label=kind, alpha=0.8)
+            ax_a.scatter(10 ** x[sel], y[sel], s=sizes, color=colours[kind], label=kind, alpha=0.8)
+            ax_b.scatter(x_in[sel], y_in[sel], s=sizes, color=colours[kind], label=kind, alpha=0.8)
         ax_a.set_xscale("log")
+        ax_a.xaxis.set_major_formatter(ScalarFormatter())
+        ax_a.xaxis.set_minor_formatter(ScalarFormatter())
         ax_a.set(
             xlabel="effective dimensionality",
             ylabel="encoding score (median r / ceiling)",
