@@ -28,6 +28,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.base import BaseEstimator
 
 from repgeom.errors import NotFittedError
+from repgeom.metrics._base import NetrepPairwise
 from repgeom.metrics._validation import angle, as_matrix, check_same_stimuli, check_widths
 
 ScoreMethod = Literal["angular", "euclidean"]
@@ -109,7 +110,7 @@ class PreparedLinear:
         return inside * self.gain, float(self.null_gain**2 * np.sum(outside**2))
 
 
-class LinearMetric(BaseEstimator):
+class LinearMetric(NetrepPairwise, BaseEstimator):
     """Generalized shape metric with partial whitening (netrep's ``LinearMetric``).
 
     Parameters
@@ -307,22 +308,8 @@ class LinearMetric(BaseEstimator):
         out = np.concatenate(parts, axis=1) * scale
         return np.pad(out, ((0, 0), (0, max(self.width_ - out.shape[1], 0))))
 
-    def pairwise_distances(
-        self,
-        train_data: list[Any],
-        test_data: list[Any] | None = None,
-        processes: int | None = None,
-        verbose: bool = True,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """All-pairs distances as netrep's method: ``(D_train, D_test)``; ``D_test`` is +inf
-        off the diagonal without test data. ``processes`` is accepted and ignored: each
-        representation is prepared once and pairs cost one small product each."""
-        from repgeom.metrics.pairwise import netrep_pairwise
 
-        return netrep_pairwise(self, train_data, test_data, verbose)
-
-
-class PermutationMetric(BaseEstimator):
+class PermutationMetric(NetrepPairwise, BaseEstimator):
     """Shape metric whose alignment is a permutation of units (netrep's ``PermutationMetric``).
 
     Notes

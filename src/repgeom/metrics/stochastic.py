@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from repgeom.errors import InvalidInputError, NotFittedError, ShapeMismatchError
+from repgeom.metrics._base import FittedAlias, NetrepPairwise
 
 Group = Literal["orth", "perm", "identity"]
 GROUPS: tuple[Group, ...] = ("orth", "perm", "identity")
@@ -67,7 +68,7 @@ def _gaussian_inputs(X: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     return means, covs
 
 
-class GaussianStochasticMetric(BaseEstimator):
+class GaussianStochasticMetric(NetrepPairwise, BaseEstimator):
     """Interpolated 2-Wasserstein distance between Gaussian responses, minimised over ``T``.
 
     Parameters
@@ -88,9 +89,8 @@ class GaussianStochasticMetric(BaseEstimator):
     Attributes
     ----------
     T_ : ndarray of shape (N, N)
-        Alignment applied to the second network (``μ_y T``, ``Tᵀ Σ_y T``).
-    T : ndarray
-        netrep's name of ``T_``.
+        Alignment applied to the second network (``μ_y T``, ``Tᵀ Σ_y T``); ``T`` is netrep's
+        name for it.
 
     Notes
     -----
@@ -175,13 +175,7 @@ class GaussianStochasticMetric(BaseEstimator):
         self.T_ = best_T
         return self
 
-    @property
-    def T(self) -> np.ndarray:  # netrep attribute name
-        return self.T_
-
-    @T.setter
-    def T(self, value: np.ndarray) -> None:  # netrep users set it to score a fixed alignment
-        self.T_ = np.asarray(value, dtype=float)
+    T = FittedAlias("T_")
 
     def _score_T(self, X, Y, T) -> float:
         (mX, cX), (mY, cY) = X, Y
@@ -219,13 +213,11 @@ class GaussianStochasticMetric(BaseEstimator):
     ) -> tuple[np.ndarray, np.ndarray]:
         """netrep's method: ``eps · I`` is added to the training covariances (fit and training
         score); test data are scored as given. ``processes`` is accepted and ignored."""
-        from repgeom.metrics.pairwise import netrep_pairwise
-
         regularised = [
             (m, c + eps * np.eye(c.shape[-1]))
             for m, c in (_gaussian_inputs(x, "train_data") for x in train_data)
         ]
-        return netrep_pairwise(self, regularised, test_data, verbose)
+        return super().pairwise_distances(regularised, test_data, processes, verbose)
 
 
 def _samples(X: Any, name: str) -> np.ndarray:
@@ -251,7 +243,7 @@ def _mean_within_distance(A: np.ndarray) -> np.ndarray:
     return np.linalg.norm(A[:, a] - A[:, b], axis=-1).mean(axis=1)
 
 
-class EnergyStochasticMetric(BaseEstimator):
+class EnergyStochasticMetric(NetrepPairwise, BaseEstimator):
     """Energy distance between sampled responses, minimised over an alignment ``Q``.
 
     Notes
@@ -293,13 +285,7 @@ class EnergyStochasticMetric(BaseEstimator):
         self.Q_ = best_Q
         return self
 
-    @property
-    def Q(self) -> np.ndarray:  # netrep attribute name
-        return self.Q_
-
-    @Q.setter
-    def Q(self, value: np.ndarray) -> None:
-        self.Q_ = np.asarray(value, dtype=float)
+    Q = FittedAlias("Q_")
 
     def transform(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
         if not hasattr(self, "Q_"):
@@ -314,15 +300,3 @@ class EnergyStochasticMetric(BaseEstimator):
 
     def fit_score(self, X: Any, Y: Any) -> float:
         return self.fit(X, Y).score(X, Y)
-
-    def pairwise_distances(
-        self,
-        train_data: list[Any],
-        test_data: list[Any] | None = None,
-        processes: int | None = None,
-        verbose: bool = True,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """netrep's method: ``(D_train, D_test)``; ``processes`` is accepted and ignored."""
-        from repgeom.metrics.pairwise import netrep_pairwise
-
-        return netrep_pairwise(self, train_data, test_data, verbose)
