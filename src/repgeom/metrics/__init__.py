@@ -2,11 +2,14 @@
 
 Shape metrics (netrep-compatible): :class:`LinearMetric`, :class:`PermutationMetric`,
 :class:`GaussianStochasticMetric`, :class:`EnergyStochasticMetric`; all-pairs distances with
-:func:`pairwise_distances`.
+:func:`pairwise_distances`. RSA (rsatoolbox's conventions): :func:`rdm`,
+:func:`compare_rdms`, :func:`rdm_noise_ceiling`, and :mod:`repgeom.metrics.noise`.
 """
 
+from repgeom.metrics import noise
 from repgeom.metrics.cka import LinearCKA
 from repgeom.metrics.pairwise import pairwise_distances
+from repgeom.metrics.rsa import compare_rdms, evaluate_models, rdm, rdm_noise_ceiling
 from repgeom.metrics.shape import LinearMetric, PermutationMetric
 from repgeom.metrics.stochastic import EnergyStochasticMetric, GaussianStochasticMetric
 
@@ -16,5 +19,10 @@ __all__ = [
     "LinearCKA",
     "LinearMetric",
     "PermutationMetric",
+    "compare_rdms",
+    "evaluate_models",
+    "noise",
     "pairwise_distances",
+    "rdm",
+    "rdm_noise_ceiling",
 ]

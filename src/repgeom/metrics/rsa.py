@@ -1,0 +1,477 @@
+"""Representational dissimilarity matrices and their comparison (rsatoolbox's conventions).
+
+An RDM over n conditions is a condensed vector of length n(n−1)/2: the strict upper triangle
+in row-major order (scipy's ``squareform``). ``p`` is the number of channels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+from scipy.stats import kendalltau, rankdata
+
+from repgeom.errors import InvalidInputError, ShapeMismatchError
+
+RDMMethod = Literal[
+    "euclidean", "correlation", "cosine", "mahalanobis", "crossnobis", "poisson", "poisson_cv"
+]
+CompareMethod = Literal[
+    "cosine",
+    "corr",
+    "spearman",
+    "rho-a",
+    "kendall",
+    "tau-b",
+    "tau-a",
+    "cosine_cov",
+    "corr_cov",
+    "bures",
+    "bures_metric",
+]
+COMPARE_METHODS: tuple[str, ...] = (
+    "cosine",
+    "corr",
+    "spearman",
+    "rho-a",
+    "kendall",
+    "tau-b",
+    "tau-a",
+    "cosine_cov",
+    "corr_cov",
+    "bures",
+    "bures_metric",
+)
+
+
+# -- conventions ----------------------------------------------------------------------------
+def n_conditions(n_pairs: int) -> int:
+    """Conditions of a condensed RDM of ``n_pairs`` entries: ``ceil(sqrt(2 m))``."""
+    n = int(np.ceil(np.sqrt(2 * n_pairs)))
+    if n * (n - 1) // 2 != n_pairs:
+        raise ShapeMismatchError(f"{n_pairs} entries are not n(n−1)/2 for any n")
+    return n
+
+
+def vector_to_matrix(vector: np.ndarray) -> np.ndarray:
+    """Condensed RDM → symmetric matrix with zero diagonal (NaN entries kept)."""
+    v = np.asarray(vector, dtype=np.float64)
+    n = n_conditions(v.size)
+    M = np.zeros((n, n))
+    iu = np.triu_indices(n, 1)
+    M[iu] = v
+    M[iu[::-1]] = v
+    return M
+
+
+def matrix_to_vector(matrix: np.ndarray) -> np.ndarray:
+    """Symmetric matrix → condensed RDM (strict upper triangle, row-major)."""
+    M = np.asarray(matrix, dtype=np.float64)
+    return M[np.triu_indices(M.shape[0], 1)]
+
+
+# -- RDM computation ------------------------------------------------------------------------
+def _condition_means(X: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average the rows of each label; conditions sorted by label value (stable)."""
+    values, index = np.unique(labels, return_inverse=True)
+    means = np.zeros((len(values), X.shape[1]))
+    np.add.at(means, index, X)
+    return means / np.bincount(index)[:, None], values
+
+
+def _pairwise_quadratic(A: np.ndarray, B: np.ndarray, P: np.ndarray | None) -> np.ndarray:
+    """``(a_i − a_j)ᵀ P (b_i − b_j)`` for all i < j, through ``K = A P Bᵀ``."""
+    K = A @ (B.T if P is None else P @ B.T)
+    d = np.diag(K)
+    full = d[:, None] + d[None, :] - K - K.T
+    return matrix_to_vector(full)
+
+
+def _poisson_prior(M: np.ndarray, prior_lambda: float, prior_weight: float) -> np.ndarray:
+    return (M + prior_lambda * prior_weight) / (1 + prior_weight)
+
+
+def _folds(labels_sorted: np.ndarray, cv: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Fold of each row and the sorted fold values; without ``cv`` the k-th occurrence of a
+    condition (in row order) goes to fold k."""
+    if cv is not None:
+        values, index = np.unique(cv, return_inverse=True)
+        return index, values
+    occurrence = np.zeros(len(labels_sorted), dtype=int)
+    seen: dict[Any, int] = {}
+    for row, label in enumerate(labels_sorted):
+        occurrence[row] = seen.get(label, 0)
+        seen[label] = occurrence[row] + 1
+    return occurrence, np.unique(occurrence)
+
+
+def rdm(
+    X: Any,
+    method: RDMMethod = "euclidean",
+    *,
+    descriptor: Sequence[Any] | np.ndarray | None = None,
+    noise: np.ndarray | Sequence[np.ndarray] | None = None,
+    cv_descriptor: Sequence[Any] | np.ndarray | None = None,
+    remove_mean: bool = False,
+    prior_lambda: float = 1.0,
+    prior_weight: float = 0.1,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Condensed RDM of the patterns in ``X`` (rsatoolbox ``calc_rdm``'s parameters).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_observations, n_channels)
+        One pattern per row (an ``xarray.DataArray`` needs a ``stimulus`` dim).
+    method : str
+        ``euclidean``: ``‖xᵢ − xⱼ‖² / p``. ``correlation``: ``1 − r(xᵢ, xⱼ)`` across channels.
+        ``cosine``: ``1 − cos(xᵢ, xⱼ)``. ``mahalanobis``: ``(xᵢ − xⱼ)ᵀ P (xᵢ − xⱼ) / p``.
+        ``crossnobis``: cross-validated Mahalanobis, leave-one-fold-out
+        ``(aᵢ − aⱼ)ᵀ P (bᵢ − bⱼ) / p`` averaged over folds (can be negative). ``poisson``:
+        symmetrised KL of prior-regularised rates ``Σ (mᵢ − mⱼ)(log mᵢ − log mⱼ) / p``.
+        ``poisson_cv``: rsatoolbox 0.3.2's cross-validated version (only the last fold).
+    descriptor : array-like, optional
+        Condition of each observation; rows of a condition are averaged and conditions are
+        sorted by value.
+    noise : ndarray or list of ndarray, optional
+        Noise precision (p × p); a list gives one per fold (crossnobis).
+    cv_descriptor : array-like, optional
+        Fold of each observation (crossnobis, poisson_cv).
+    remove_mean : bool
+        Subtract each pattern's mean over channels (euclidean, mahalanobis, crossnobis).
+
+    Returns
+    -------
+    ndarray of shape (n(n−1)/2,), or (dissimilarities, conditions) with ``descriptor``.
+    """
+    from repgeom.metrics._validation import as_matrix
+
+    X = as_matrix(X, "X")
+    p = X.shape[1]
+    labels = None if descriptor is None else np.asarray(descriptor)
+    if labels is not None and len(labels) != len(X):
+        raise ShapeMismatchError(f"descriptor has {len(labels)} entries for {len(X)} rows")
+    if method in ("crossnobis", "poisson_cv"):
+        if labels is None:
+            raise InvalidInputError(f"{method} needs descriptor= (the condition of each row)")
+        vector, conditions = _cross_validated(
+            X, labels, method, noise, cv_descriptor, remove_mean, prior_lambda, prior_weight
+        )
+        return vector, conditions
+    if labels is None:
+        M, conditions = X, None
+    else:
+        M, conditions = _condition_means(X, labels)
+    if M.shape[0] < 2:
+        raise InvalidInputError("an RDM needs at least 2 conditions")
+    if remove_mean and method in ("euclidean", "mahalanobis"):
+        M = M - M.mean(axis=1, keepdims=True)
+    if method == "euclidean" or (method == "mahalanobis" and noise is None):
+        vector = _pairwise_quadratic(M, M, None) / p
+    elif method == "mahalanobis":
+        vector = _pairwise_quadratic(M, M, np.asarray(noise, dtype=np.float64)) / p
+    elif method in ("correlation", "cosine"):
+        Z = M - M.mean(axis=1, keepdims=True) if method == "correlation" else M
+        norms = np.linalg.norm(Z, axis=1)
+        if np.any(norms == 0):
+            bad = np.flatnonzero(norms == 0)[:5].tolist()
+            raise InvalidInputError(
+                f"{method} distance is undefined for constant patterns (rows {bad}); "
+                "use euclidean, or drop those conditions"
+            )
+        Z = Z / norms[:, None]
+        vector = 1 - matrix_to_vector(Z @ Z.T)
+    elif method == "poisson":
+        m = _poisson_prior(M, prior_lambda, prior_weight)
+        if np.any(m <= 0):
+            raise InvalidInputError("poisson needs non-negative rates (after the prior)")
+        logm = np.log(m)
+        vector = _pairwise_quadratic(m, logm, None) / p
+    else:
+        raise InvalidInputError(f"method={method!r}; choose one of {RDMMethod.__args__}")
+    return vector if conditions is None else (vector, conditions)
+
+
+def _cross_validated(
+    X: np.ndarray,
+    labels: np.ndarray,
+    method: str,
+    noise: Any,
+    cv_descriptor: Any,
+    remove_mean: bool,
+    prior_lambda: float,
+    prior_weight: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    p = X.shape[1]
+    cv = None if cv_descriptor is None else np.asarray(cv_descriptor)
+    if cv is not None and len(cv) != len(X):
+        raise ShapeMismatchError(f"cv_descriptor has {len(cv)} entries for {len(X)} rows")
+    order = np.argsort(labels, kind="stable")
+    X, labels = X[order], labels[order]
+    fold, fold_values = _folds(labels, None if cv is None else cv[order])
+    if len(fold_values) < 2:
+        raise InvalidInputError(f"{method} needs at least 2 folds (runs); found {len(fold_values)}")
+    conditions = np.unique(labels)
+
+    def means(rows: np.ndarray) -> np.ndarray:
+        M, present = _condition_means(X[rows], labels[rows])
+        if len(present) != len(conditions):
+            missing = sorted(set(conditions.tolist()) - set(present.tolist()))[:5]
+            raise InvalidInputError(
+                f"conditions {missing} are missing from a fold; every "
+                "condition needs data in every run"
+            )
+        return M - M.mean(axis=1, keepdims=True) if remove_mean else M
+
+    if method == "poisson_cv":  # rsatoolbox 0.3.2 keeps only the last fold's result
+        k = len(fold_values) - 1
+        A = _poisson_prior(means(fold != k), prior_lambda, prior_weight)
+        B = _poisson_prior(means(fold == k), prior_lambda, prior_weight)
+        return _pairwise_quadratic(A, np.log(B), None) / p, conditions
+    if isinstance(noise, (list, tuple)):
+        if len(noise) != len(fold_values):
+            raise InvalidInputError(f"{len(noise)} precisions for {len(fold_values)} folds")
+        covs = [np.linalg.inv(P) for P in noise]
+        M = [means(fold == k) for k in range(len(fold_values))]
+        parts = []
+        for k in range(len(M)):
+            for j in range(k + 1, len(M)):
+                P = np.linalg.inv((covs[k] + covs[j]) / 2)
+                parts.append(_pairwise_quadratic(M[k], M[j], P) / p)
+        return np.mean(parts, axis=0), conditions
+    P = None if noise is None else np.asarray(noise, dtype=np.float64)
+    parts = [
+        _pairwise_quadratic(means(fold != k), means(fold == k), P) / p
+        for k in range(len(fold_values))
+    ]
+    return np.mean(parts, axis=0), conditions
+
+
+# -- transforms -----------------------------------------------------------------------------
+def rank_transform(rdms: np.ndarray, method: str = "average") -> np.ndarray:
+    """Ranks (1-based) within each RDM; NaN entries stay NaN."""
+    R = np.atleast_2d(np.asarray(rdms, dtype=np.float64))
+    return np.stack([rankdata(r, method=method, nan_policy="omit") for r in R]).reshape(
+        np.shape(rdms)
+    )
+
+
+def sqrt_transform(rdms: np.ndarray) -> np.ndarray:
+    """Square root after setting negative entries to 0."""
+    return np.sqrt(np.maximum(np.asarray(rdms, dtype=np.float64), 0.0))
+
+
+# -- comparison -----------------------------------------------------------------------------
+def _cosine_rows(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Cosine of every row of A with every row of B; 0 where a norm is 0."""
+    na, nb = np.linalg.norm(A, axis=1), np.linalg.norm(B, axis=1)
+    denom = np.outer(na, nb)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (A @ B.T) / denom
+    return np.where(denom > 0, out, 0.0)
+
+
+def _center_rows(A: np.ndarray) -> np.ndarray:
+    return A - A.mean(axis=1, keepdims=True)
+
+
+def _tau_a(a: np.ndarray, b: np.ndarray) -> float:
+    """Kendall's tau-a from tau-b: ``n_c − n_d = τ_b · sqrt((n₀ − n₁)(n₀ − n₂))``."""
+    n = len(a)
+    n0 = n * (n - 1) / 2
+    ties_a = sum(t * (t - 1) / 2 for t in np.unique(a, return_counts=True)[1])
+    ties_b = sum(t * (t - 1) / 2 for t in np.unique(b, return_counts=True)[1])
+    if ties_a == n0 or ties_b == n0:
+        return 0.0
+    tau_b = kendalltau(a, b).statistic
+    return float(np.clip(tau_b * np.sqrt((n0 - ties_a) * (n0 - ties_b)) / n0, -1, 1))
+
+
+def _whitened_features(
+    v: np.ndarray, keep: np.ndarray, sigma: np.ndarray | None, demean: bool
+) -> np.ndarray:
+    """Features whose cosine is rsatoolbox's whitened cosine (Diedrichsen et al. 2021).
+
+    ``G = −D/2`` with its row+column effects removed (double centring, or its least-squares
+    projection onto the available entries when some are NaN; off-diagonal entries weigh 2),
+    scaled by ``1/sqrt(sᵢ sⱼ)``; features ``[√2 · upper(G), diag(G)]``.
+    """
+    n = n_conditions(keep.size)
+    vals = v[keep] - (v[keep].mean() if demean else 0.0)
+    iu = np.triu_indices(n, 1)
+    rows_i, rows_j = iu[0][keep], iu[1][keep]
+    m = len(vals)
+    # design: off-diagonal (i, j) -> a_i + a_j (weight 2); diagonal i -> 2 a_i (weight 1)
+    design = np.zeros((m + n, n))
+    design[np.arange(m), rows_i] = 1
+    design[np.arange(m), rows_j] += 1
+    design[m + np.arange(n), np.arange(n)] = 2
+    target = np.concatenate([-vals / 2, np.zeros(n)])
+    weight = np.concatenate([np.full(m, 2.0), np.ones(n)])
+    coef = np.linalg.lstsq(design * np.sqrt(weight)[:, None], target * np.sqrt(weight), rcond=None)[
+        0
+    ]
+    resid = target - design @ coef
+    off, diag = resid[:m], resid[m:]
+    if sigma is not None:
+        off = off / np.sqrt(sigma[rows_i] * sigma[rows_j])
+        diag = diag / sigma
+    return np.concatenate([np.sqrt(2) * off, diag])
+
+
+def _contrast_covariance(n: int, sigma_k: np.ndarray) -> np.ndarray:
+    """``V = Ξ ∘ Ξ`` with ``Ξ = C Σ Cᵀ`` and C the pairwise contrasts (rsatoolbox's 2-D
+    ``sigma_k`` route)."""
+    iu = np.triu_indices(n, 1)
+    C = np.zeros((len(iu[0]), n))
+    C[np.arange(len(iu[0])), iu[0]] = 1
+    C[np.arange(len(iu[0])), iu[1]] = -1
+    xi = C @ sigma_k @ C.T
+    return xi * xi
+
+
+def _bures(g1: np.ndarray, g2: np.ndarray) -> tuple[float, float, float]:
+    """``tr sqrtm(G1^½ G2 G1^½)``, ``tr G1``, ``tr G2`` (negative eigenvalues clipped)."""
+    vals, vecs = np.linalg.eigh(g1)
+    root = (vecs * np.sqrt(np.maximum(vals, 0))) @ vecs.T
+    inner = np.linalg.eigvalsh(root @ g2 @ root)
+    return float(np.sqrt(np.maximum(inner, 0)).sum()), float(np.trace(g1)), float(np.trace(g2))
+
+
+def _second_moment(v: np.ndarray) -> np.ndarray:
+    n = n_conditions(v.size)
+    J = np.eye(n) - 1 / n
+    return J @ (-vector_to_matrix(v) / 2) @ J
+
+
+def compare_rdms(
+    a: np.ndarray,
+    b: np.ndarray,
+    method: CompareMethod = "cosine",
+    *,
+    sigma_k: np.ndarray | None = None,
+) -> float | np.ndarray:
+    """Compare RDMs (rsatoolbox ``compare``): 1-D vs 1-D → float; stacks → (n_a × n_b).
+
+    Notes
+    -----
+    Entries that are NaN in any RDM of either argument are dropped from all (the NaN patterns
+    must agree). ``cosine``: ``a·b / (‖a‖‖b‖)`` (0 for a zero vector); ``corr``: cosine of the
+    centred vectors; ``spearman``: ``corr`` of average-tie ranks; ``rho-a``:
+    ``12 Σ (r_a − r̄_a)(r_b − r̄_b) / (n³ − n)``; ``kendall``/``tau-b``: scipy's tau-b;
+    ``tau-a``: ``(n_c − n_d) / (n(n−1)/2)``; ``cosine_cov``/``corr_cov``: whitened cosine of
+    the double-centred second moments (``corr_cov`` demeans the vectors first), with
+    ``sigma_k`` per-condition variances (1-D) or a full condition covariance (2-D, exact
+    solve where rsatoolbox uses CG); ``bures``: ``tr sqrtm(G₁^½ G₂ G₁^½)/sqrt(tr G₁ tr G₂)``;
+    ``bures_metric``: the squared Bures distance.
+    """
+    A = np.asarray(a, dtype=np.float64)
+    B = np.asarray(b, dtype=np.float64)
+    scalar = A.ndim == 1 and B.ndim == 1
+    A, B = np.atleast_2d(A), np.atleast_2d(B)
+    if A.shape[1] != B.shape[1]:
+        raise ShapeMismatchError(
+            f"RDMs of {A.shape[1]} and {B.shape[1]} entries; both must have the same conditions"
+        )
+    nan_a, nan_b = np.isnan(A).any(axis=0), np.isnan(B).any(axis=0)
+    if not np.array_equal(nan_a, nan_b):
+        raise ValueError("the NaN patterns of the two sets of RDMs differ")
+    keep = ~nan_a
+    Ak, Bk = A[:, keep], B[:, keep]
+    if method == "cosine":
+        out = _cosine_rows(Ak, Bk)
+    elif method == "corr":
+        out = _cosine_rows(_center_rows(Ak), _center_rows(Bk))
+    elif method == "spearman":
+        out = _cosine_rows(_center_rows(rankdata(Ak, axis=1)), _center_rows(rankdata(Bk, axis=1)))
+    elif method == "rho-a":
+        ra, rb = _center_rows(rankdata(Ak, axis=1)), _center_rows(rankdata(Bk, axis=1))
+        n = Ak.shape[1]
+        out = 12 * (ra @ rb.T) / (n**3 - n)
+    elif method in ("kendall", "tau-b"):
+        out = np.array([[kendalltau(x, y).statistic for y in Bk] for x in Ak])
+        out = np.nan_to_num(out, nan=0.0)
+    elif method == "tau-a":
+        out = np.array([[_tau_a(x, y) for y in Bk] for x in Ak])
+    elif method in ("cosine_cov", "corr_cov"):
+        out = _whitened_cosine(A, B, keep, sigma_k, method == "corr_cov")
+    elif method in ("bures", "bures_metric"):
+        if not keep.all():
+            raise InvalidInputError(f"{method} does not support NaN entries")
+        out = np.zeros((len(A), len(B)))
+        for i, x in enumerate(A):
+            for j, y in enumerate(B):
+                root, ta, tb = _bures(_second_moment(x), _second_moment(y))
+                out[i, j] = root / np.sqrt(ta * tb) if method == "bures" else ta + tb - 2 * root
+    else:
+        raise InvalidInputError(f"method={method!r}; choose one of {COMPARE_METHODS}")
+    return float(out[0, 0]) if scalar else out
+
+
+def _whitened_cosine(A, B, keep, sigma_k, demean) -> np.ndarray:
+    sigma = None if sigma_k is None else np.asarray(sigma_k, dtype=np.float64)
+    if sigma is not None and sigma.ndim == 2:
+        n = n_conditions(keep.size)
+        V = _contrast_covariance(n, sigma)[np.ix_(keep, keep)]
+        Ak, Bk = A[:, keep], B[:, keep]
+        if demean:
+            Ak, Bk = _center_rows(Ak), _center_rows(Bk)
+        vinv_b = np.linalg.solve(V, Bk.T)
+        vinv_a = np.linalg.solve(V, Ak.T)
+        num = Ak @ vinv_b
+        na = np.sqrt(np.maximum(np.sum(Ak.T * vinv_a, axis=0), 0))
+        nb = np.sqrt(np.maximum(np.sum(Bk.T * vinv_b, axis=0), 0))
+        denom = np.outer(na, nb)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(denom > 0, num / denom, 0.0)
+    FA = np.stack([_whitened_features(x, keep, sigma, demean) for x in A])
+    FB = np.stack([_whitened_features(y, keep, sigma, demean) for y in B])
+    return _cosine_rows(FA, FB)
+
+
+# -- inference ------------------------------------------------------------------------------
+def _pool(rdms: np.ndarray, method: str) -> np.ndarray:
+    """rsatoolbox's pooled RDM for a comparison method."""
+    if method in ("cosine", "cosine_cov"):
+        return np.mean(rdms / np.sqrt(np.nanmean(rdms**2, axis=1, keepdims=True)), axis=0)
+    if method in ("corr", "corr_cov"):
+        z = (rdms - np.nanmean(rdms, axis=1, keepdims=True)) / np.nanstd(
+            rdms, axis=1, keepdims=True
+        )
+        mean = z.mean(axis=0)
+        return mean - np.nanmin(mean)
+    return np.mean(rank_transform(rdms), axis=0)
+
+
+def rdm_noise_ceiling(rdms: np.ndarray, method: CompareMethod = "cosine") -> tuple[float, float]:
+    """Lower and upper bound of the noise ceiling over subjects' RDMs (rows).
+
+    Notes
+    -----
+    ``upper = mean_s compare(pool(all), s)``; ``lower = mean_s compare(pool(all but s), s)``
+    (leave-one-subject-out: no subject is on both sides). Pooling follows the method: RMS
+    normalised mean (cosine), z-scored mean (corr), mean rank (rank methods).
+    """
+    R = np.atleast_2d(np.asarray(rdms, dtype=np.float64))
+    if len(R) < 2:
+        raise InvalidInputError("a noise ceiling needs RDMs of at least 2 subjects")
+    upper = np.mean([compare_rdms(_pool(R, method), r, method) for r in R])
+    lower = np.mean(
+        [compare_rdms(_pool(np.delete(R, s, axis=0), method), R[s], method) for s in range(len(R))]
+    )
+    return float(lower), float(upper)
+
+
+def evaluate_models(
+    models: np.ndarray, rdms: np.ndarray, method: CompareMethod = "cosine"
+) -> dict[str, Any]:
+    """Fixed-model evaluation (rsatoolbox ``eval_fixed``): ``evaluations`` (model × subject),
+    the noise ceiling, ``variances = cov(evaluations, ddof=0) / n_subjects`` and ``dof``."""
+    M, R = np.atleast_2d(models), np.atleast_2d(rdms)
+    evaluations = np.atleast_2d(compare_rdms(M, R, method))
+    return {
+        "evaluations": evaluations,
+        "noise_ceiling": np.array(rdm_noise_ceiling(R, method)),
+        "variances": np.atleast_2d(np.cov(evaluations, ddof=0)) / R.shape[0],
+        "dof": R.shape[0] - 1,
+    }

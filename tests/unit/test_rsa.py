@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+from scipy.spatial.distance import pdist
+
+from repgeom.errors import InvalidInputError, ShapeMismatchError
+from repgeom.metrics import compare_rdms, rdm, rdm_noise_ceiling
+from repgeom.metrics.rsa import matrix_to_vector, vector_to_matrix
+from repgeom.reduce import reduce
+
+
+def test_euclidean_rdm_is_exact_on_reduced_representations(rng):
+    X = rng.standard_normal((15, 400))
+    red = reduce(X)
+    # rsatoolbox divides by the channel count: use the raw width
+    reduced = pdist(red.features, "sqeuclidean") / red.n_units
+    np.testing.assert_allclose(reduced, rdm(X, "euclidean"), rtol=1e-10)
+
+
+def test_stacks_give_matrices(rng):
+    A = np.stack([rdm(rng.standard_normal((6, 5))) for _ in range(3)])
+    B = np.stack([rdm(rng.standard_normal((6, 5))) for _ in range(2)])
+    out = compare_rdms(A, B, "spearman")
+    assert out.shape == (3, 2)
+    assert out[1, 0] == pytest.approx(compare_rdms(A[1], B[0], "spearman"))
+
+
+def test_conventions_round_trip(rng):
+    M = vector_to_matrix(rng.random(10))
+    np.testing.assert_array_equal(vector_to_matrix(matrix_to_vector(M)), M)
+    with pytest.raises(ShapeMismatchError, match="not n\\(n−1\\)/2"):
+        vector_to_matrix(np.ones(7))
+
+
+def test_bad_input(rng):
+    X = rng.standard_normal((5, 4))
+    X[2] = 3.0
+    with pytest.raises(InvalidInputError, match="constant patterns \\(rows \\[2\\]\\)"):
+        rdm(X, "correlation")
+    with pytest.raises(InvalidInputError, match="at least 2 conditions"):
+        rdm(X, "euclidean", descriptor=np.zeros(5))
+    with pytest.raises(InvalidInputError, match="crossnobis needs descriptor"):
+        rdm(X, "crossnobis")
+    with pytest.raises(InvalidInputError, match="at least 2 folds"):
+        rdm(X, "crossnobis", descriptor=np.arange(5), cv_descriptor=np.zeros(5))
+    runs = np.array([0, 0, 1, 1, 1])
+    with pytest.raises(InvalidInputError, match="missing from a fold"):
+        rdm(X, "crossnobis", descriptor=np.array([0, 1, 0, 1, 2]), cv_descriptor=runs)
+    with pytest.raises(ShapeMismatchError, match="descriptor has 4 entries for 5 rows"):
+        rdm(X, "euclidean", descriptor=np.arange(4))
+    with pytest.raises(ShapeMismatchError, match="RDMs of 10 and 6 entries"):
+        compare_rdms(np.ones(10), np.ones(6))
+    a = np.arange(10.0)
+    b = a.copy()
+    b[3] = np.nan
+    with pytest.raises(ValueError, match="NaN patterns"):
+        compare_rdms(a, b)
+    with pytest.raises(InvalidInputError, match="at least 2 subjects"):
+        rdm_noise_ceiling(a[None], "cosine")
