@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from repgeom.metrics.cka import LinearCKA
+from repgeom.metrics.cka import LinearCKA, angular_cka, cka
+from repgeom.metrics.geometry import affine_invariant_riemannian, stress
 from repgeom.metrics.shape import LinearMetric, repsim_shape_distance
 
 Axiom = str  # "identity", "symmetry", "triangle"
@@ -76,6 +77,34 @@ REGISTRY: dict[str, MetricInfo] = {
             "arccos of biased linear CKA (netrep's LinearCKA)",
             _linear_cka_angle,
         ),
+        MetricInfo(
+            "angular_cka",
+            "distance",
+            _METRIC_AXIOMS,
+            "repsim's AngularCKA (kernel, use_unbiased_hsic)",
+            angular_cka,
+        ),
+        MetricInfo(
+            "cka",
+            "similarity",
+            ("symmetry",),
+            "CKA similarity (kernel, estimator='biased' | 'unbiased')",
+            cka,
+        ),
+        MetricInfo(
+            "stress",
+            "distance",
+            ("symmetry", "triangle"),
+            "repsim's Stress: RMS difference of pairwise distances (kernel, rescale)",
+            stress,
+        ),
+        MetricInfo(
+            "affine_invariant_riemannian",
+            "distance",
+            _METRIC_AXIOMS,
+            "repsim's affine-invariant Riemannian distance (eps, kernel, p, mode)",
+            affine_invariant_riemannian,
+        ),
     )
 }
 
@@ -85,11 +114,12 @@ def available() -> dict[str, MetricInfo]:
     return dict(REGISTRY)
 
 
-def compare(X: Any, Y: Any, method: str = "linear_shape", **params: Any) -> np.float64:
+def compare(X: Any, Y: Any, method: str = "stress", **params: Any) -> np.float64:
     """Compare two representations (n_stimuli × units) with the metric ``method``.
 
-    The name is case-insensitive, as in ``repsim.compare``; ``params`` go to the metric.
-    Returns a numpy float (so repsim-style ``.item()`` works).
+    Names are case-insensitive and the default is ``stress``, as in ``repsim.compare``;
+    ``params`` go to the metric (see :func:`available`). Returns a numpy float (so
+    repsim-style ``.item()`` works).
     """
     key = method.lower()
     if key not in REGISTRY:
