@@ -7,7 +7,7 @@ Shape metrics (netrep-compatible): :class:`LinearMetric`, :class:`PermutationMet
 """
 
 from repgeom.metrics import noise
-from repgeom.metrics.cka import LinearCKA
+from repgeom.metrics.cka import LinearCKA, angular_cka, cka
 from repgeom.metrics.pairwise import pairwise_distances
 from repgeom.metrics.rsa import compare_rdms, evaluate_models, rdm, rdm_noise_ceiling
 from repgeom.metrics.shape import LinearMetric, PermutationMetric
@@ -18,6 +18,8 @@ __all__ = [
     "GaussianStochasticMetric",
     "LinearCKA",
     "LinearMetric",
+    "angular_cka",
+    "cka",
     "PermutationMetric",
     "compare_rdms",
     "evaluate_models",

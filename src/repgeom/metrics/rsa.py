@@ -475,3 +475,36 @@ def evaluate_models(
         "variances": np.atleast_2d(np.cov(evaluations, ddof=0)) / R.shape[0],
         "dof": R.shape[0] - 1,
     }
+
+
+# -- second-order analysis ------------------------------------------------------------------
+def second_order_rdm(rdms: np.ndarray, method: CompareMethod = "corr") -> np.ndarray:
+    """RDM of RDMs: ``1 − compare(rdmᵢ, rdmⱼ)`` for every pair (condensed)."""
+    R = np.atleast_2d(np.asarray(rdms, dtype=np.float64))
+    return matrix_to_vector(1 - compare_rdms(R, R, method))
+
+
+def mds(rdm_vector: np.ndarray, n_components: int = 2, seed: int = 0) -> np.ndarray:
+    """Metric MDS embedding (scikit-learn) of a condensed dissimilarity vector:
+    (n_conditions, n_components)."""
+    from sklearn.manifold import MDS
+
+    D = vector_to_matrix(rdm_vector)
+    if np.isnan(D).any():
+        raise InvalidInputError("MDS needs an RDM without NaN entries")
+    model = MDS(
+        n_components=n_components,
+        metric="precomputed",
+        init="classical_mds",
+        n_init=1,
+        random_state=seed,
+    )
+    return model.fit_transform(D)
+
+
+def percentile_transform(rdms: np.ndarray) -> np.ndarray:
+    """Each RDM's entries as percentiles (0–100) of its own distribution, for display."""
+    ranks = rank_transform(rdms)
+    R = np.atleast_2d(ranks)
+    counts = np.sum(~np.isnan(R), axis=1, keepdims=True)
+    return (100 * (R - 1) / np.maximum(counts - 1, 1)).reshape(np.shape(rdms))
