@@ -36,7 +36,7 @@ from repgeom.errors import InvalidInputError, ShapeMismatchError
 #: of the float64 Gram matrix (its entries carry absolute error ~ eps · λ_max).
 RANK_RTOL_FACTOR = float(np.finfo(np.float64).eps)
 #: Units per feature chunk when forming the Gram matrix (m × chunk float64 in RAM at a time).
-DEFAULT_CHUNK_UNITS = 16_384
+DEFAULT_CHUNK_UNITS = 8_192
 #: Raw activations up to this many bytes are spilled to RAM instead of a scratch file.
 DEFAULT_IN_MEMORY_BYTES = 256 * 2**20
 
