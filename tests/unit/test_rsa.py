@@ -56,3 +56,28 @@ def test_bad_input(rng):
         compare_rdms(a, b)
     with pytest.raises(InvalidInputError, match="at least 2 subjects"):
         rdm_noise_ceiling(a[None], "cosine")
+
+
+@pytest.mark.parametrize("method", ["euclidean", "correlation", "cosine"])
+def test_rdm_from_reduced_equals_raw(rng, method):
+    from repgeom.metrics.rsa import rdm_from_reduced
+
+    X = rng.standard_normal((12, 300)) + 0.5
+    red = reduce(X)
+    got = rdm_from_reduced(red.features, red.row_mean, red.n_units, method)
+    np.testing.assert_allclose(got, rdm(X, method), rtol=1e-8, atol=1e-12)
+
+
+def test_rdm_dataarray(rng):
+    import xarray as xr
+
+    from repgeom.metrics.rsa import rdm_dataarray
+
+    X = xr.DataArray(
+        rng.standard_normal((5, 3)),
+        dims=("stimulus", "unit"),
+        coords={"stimulus_id": ("stimulus", list("abcde"))},
+    )
+    out = rdm_dataarray(X, "euclidean")
+    assert out.dims == ("stimulus", "stimulus_") and list(out.stimulus_id_.values) == list("abcde")
+    np.testing.assert_allclose(out.values, vector_to_matrix(rdm(X.values)))

@@ -508,3 +508,51 @@ def percentile_transform(rdms: np.ndarray) -> np.ndarray:
     R = np.atleast_2d(ranks)
     counts = np.sum(~np.isnan(R), axis=1, keepdims=True)
     return (100 * (R - 1) / np.maximum(counts - 1, 1)).reshape(np.shape(rdms))
+
+
+def rdm_from_reduced(
+    features: np.ndarray,
+    row_mean: np.ndarray,
+    n_units: int,
+    method: Literal["euclidean", "correlation", "cosine"] = "euclidean",
+) -> np.ndarray:
+    """Exact RDM of a raw layer from its reduced representation (:mod:`repgeom.reduce`).
+
+    Notes
+    -----
+    With ``Z Zᵀ = X Xᵀ`` and ``x̄ᵢ`` the row means: euclidean
+    ``(Gᵢᵢ + Gⱼⱼ − 2Gᵢⱼ) / p``; cosine from ``G``; correlation from the row-centred Gram
+    ``G − p x̄ x̄ᵀ`` (which is why the row means are stored).
+    """
+    Z = np.asarray(features, dtype=np.float64)
+    G = Z @ Z.T
+    if method == "euclidean":
+        d = np.diag(G)
+        return matrix_to_vector(d[:, None] + d[None, :] - 2 * G) / n_units
+    if method == "correlation":
+        m = np.asarray(row_mean, dtype=np.float64)
+        G = G - n_units * np.outer(m, m)
+    elif method != "cosine":
+        raise InvalidInputError(
+            f"method={method!r}; reduced RDMs support euclidean, correlation and cosine"
+        )
+    norms = np.sqrt(np.maximum(np.diag(G), 0))
+    if np.any(norms == 0):
+        raise InvalidInputError(f"{method} distance is undefined for constant patterns")
+    return 1 - matrix_to_vector(G / np.outer(norms, norms))
+
+
+def rdm_dataarray(X: Any, method: RDMMethod = "euclidean", **kwargs: Any) -> Any:
+    """:func:`rdm` of a DataArray with a ``stimulus`` dim, as a square DataArray with dims
+    ``(stimulus, stimulus_)`` carrying the stimulus coords."""
+    import xarray as xr
+
+    if not hasattr(X, "dims") or "stimulus" not in X.dims:
+        raise ShapeMismatchError("rdm_dataarray needs an xarray.DataArray with a 'stimulus' dim")
+    M = vector_to_matrix(rdm(X, method, **kwargs))
+    coords = {name: c for name, c in X.coords.items() if c.dims == ("stimulus",)}
+    out = xr.DataArray(M, dims=("stimulus", "stimulus_"), coords=coords)
+    for name, c in coords.items():
+        out = out.assign_coords({f"{name}_": ("stimulus_", c.values)})
+    out.attrs["method"] = method
+    return out
