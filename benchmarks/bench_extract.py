@@ -154,7 +154,7 @@ def main() -> None:
         },
     }
     OUT.mkdir(exist_ok=True)
-    path = OUT / f"bench_extract_{args.n_stimuli}x{args.size}.json"
+    path = OUT / f"bench_extract_{args.n_stimuli}x{args.size}_b{args.batch_size}.json"
     path.write_text(json.dumps(report, indent=2))
     print(f"wrote {path}")
 
