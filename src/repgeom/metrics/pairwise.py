@@ -19,13 +19,16 @@ iteration's ~1e-5 relative error would matter, are recomputed exactly in float64
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import combinations, product
 from typing import Any
 
 import numpy as np
 import torch
 import xarray as xr
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from repgeom.errors import InvalidInputError
@@ -113,6 +116,23 @@ def _torch_train_scores(
     return out
 
 
+def _map_pairs(
+    score_pair: Any, pairs: Any, n_jobs: int | None
+) -> Iterator[tuple[float, float | None]]:
+    """Score pairs in order, on ``n_jobs`` threads with one BLAS thread each.
+
+    A pair's cost is one LAPACK call on a (k × k) matrix, which parallelises poorly inside
+    BLAS but releases the GIL, so pairs run side by side instead (``n_jobs=None``: one per
+    core; 1: in this thread with BLAS's own threads).
+    """
+    n_jobs = (os.cpu_count() or 1) if n_jobs is None else n_jobs
+    if n_jobs <= 1:
+        yield from (score_pair(i, j) for i, j in pairs)
+        return
+    with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        yield from pool.map(lambda pair: score_pair(*pair), pairs)
+
+
 def pairwise_matrix(
     metric: Any,
     train: Sequence[Any],
@@ -124,12 +144,14 @@ def pairwise_matrix(
     backend: str = "numpy",
     device: str | torch.device = "cpu",
     batch_bytes: int = DEFAULT_BATCH_BYTES,
+    n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Symmetric K×K train (and test) distance matrices with zeros on the diagonal.
 
     Pairs outside ``block`` are NaN. With test data, each pair is aligned on the training data
     and scored on the test data. ``backend="torch"`` batches the training scores of a
     ``LinearMetric`` on ``device`` (float32 on CUDA, float64 on CPU; see the module notes).
+    ``n_jobs`` pairs are scored at once on the CPU (default: one per core).
     """
     if backend not in ("numpy", "torch"):
         raise InvalidInputError(f"backend={backend!r}; choose 'numpy' or 'torch'")
@@ -161,24 +183,25 @@ def pairwise_matrix(
             for (i, j), value in scores.items():
                 D_train[i, j] = D_train[j, i] = value
             return D_train, None
-        for i, j in bar:
+
+        def score_pair(i: int, j: int) -> tuple[float, float | None]:
+            d_train = metric.score_prepared(prepared[i], prepared[j])
             if test is None:
-                d_train, d_test = metric.score_prepared(prepared[i], prepared[j]), None
-            else:
-                fitted = metric.__class__(**metric.get_params()).finalize_fit(
-                    prepared[i], prepared[j]
-                )
-                d_train = metric.score_prepared(prepared[i], prepared[j])
-                d_test = fitted.score(test[i], test[j])
-            D_train[i, j] = D_train[j, i] = d_train
-            if D_test is not None:
-                D_test[i, j] = D_test[j, i] = d_test
+                return d_train, None
+            fitted = metric.__class__(**metric.get_params()).finalize_fit(prepared[i], prepared[j])
+            return d_train, fitted.score(test[i], test[j])
+
     else:
-        for i, j in bar:
+
+        def score_pair(i: int, j: int) -> tuple[float, float | None]:
             fitted = metric.__class__(**metric.get_params()).fit(train[i], train[j])
-            D_train[i, j] = D_train[j, i] = fitted.score(train[i], train[j])
-            if D_test is not None:
-                D_test[i, j] = D_test[j, i] = fitted.score(test[i], test[j])
+            d_test = None if test is None else fitted.score(test[i], test[j])
+            return fitted.score(train[i], train[j]), d_test
+
+    for (i, j), (d_train, d_test) in zip(pairs, _map_pairs(score_pair, bar, n_jobs), strict=True):
+        D_train[i, j] = D_train[j, i] = d_train
+        if D_test is not None:
+            D_test[i, j] = D_test[j, i] = d_test
     return D_train, D_test
 
 
