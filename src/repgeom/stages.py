@@ -303,7 +303,7 @@ def training_stage(
             {
                 "state_dict": model.state_dict(),
                 "provenance": store.provenance(
-                    "activations",
+                    "weights",
                     config=spec,
                     model=model_name,
                     seed=spec["seed"],

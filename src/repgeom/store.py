@@ -109,6 +109,9 @@ KINDS: dict[str, tuple[VariableSpec, ...]] = {
     ),
 }
 
+#: Workflow outputs that are not netCDF stores but carry the same provenance (torch files).
+OTHER_ARTIFACTS = frozenset({"weights"})
+
 #: Result kinds laid out on a (model, layer, ...) grid, where absent combinations are NaN.
 RESULT_GRIDS = frozenset({"dimensionality", "encoding"})
 
@@ -145,7 +148,7 @@ def provenance(
     **extra
         More attrs (numbers or strings), e.g. ``stimset="photos"``.
     """
-    if kind not in KINDS:
+    if kind not in KINDS and kind not in OTHER_ARTIFACTS:
         raise SchemaError(f"unknown store kind {kind!r}; expected one of {sorted(KINDS)}")
     attrs: dict[str, str | int | float] = {
         "repgeom_version": __version__,
