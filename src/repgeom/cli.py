@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from repgeom import __version__
 from repgeom.errors import RepgeomError
+from repgeom.plan import FIGURE_NAMES
 
 log = logging.getLogger("repgeom")
 
@@ -197,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_encoding)
 
     p = sub.add_parser("figure", help=f"{stage_help}: render a figure from stores")
-    p.add_argument("name", choices=["stimuli", "dimensionality", "ed_encoding"])
+    p.add_argument("name", choices=FIGURE_NAMES)
     p.add_argument("--out", required=True, help="output path without suffix (PNG and PDF)")
     p.add_argument("inputs", nargs="+")
     p.set_defaults(func=_cmd_figure)

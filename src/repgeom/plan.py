@@ -20,6 +20,8 @@ WEIGHTS = "results/weights/{model}.pt"
 FIGURE = "figures/{figure}.{ext}"
 LOG = "logs/{rule}/{name}.log"
 FIGURE_EXTS = ("png", "pdf")
+#: Every figure the workflow can render (one module each under repgeom.figures).
+FIGURE_NAMES = ("stimuli", "dimensionality", "ed_encoding")
 
 
 def quoted_json(obj: Any) -> str:

@@ -5,11 +5,14 @@ Every module exposes ``render(inputs, out_stem)`` and writes ``{out_stem}.png`` 
 """
 
 from repgeom.figures import dimensionality, ed_encoding, stimuli
+from repgeom.plan import FIGURE_NAMES
 
 FIGURES = {
     "stimuli": stimuli.render,
     "dimensionality": dimensionality.render,
     "ed_encoding": ed_encoding.render,
 }
+if set(FIGURES) != set(FIGURE_NAMES):  # one vocabulary: plan.FIGURE_NAMES
+    raise ImportError(f"figure modules {sorted(FIGURES)} differ from {FIGURE_NAMES}")
 
 __all__ = ["FIGURES"]
