@@ -12,17 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
-
-OUT = Path(__file__).resolve().parent / "out"
+from _common import environment, peak_rss_gib, write_report
 
 
 def make_data(n: int, p: int, k: int, path: str, seed: int = 0) -> None:
@@ -49,7 +45,7 @@ def run(mode: str, path: str) -> dict:
         "mode": mode,
         "seconds": round(time.perf_counter() - start, 2),
         "reduction_seconds": round(reduced_at, 2) if mode == "reduced" else None,
-        "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3),
+        "peak_rss_gb": peak_rss_gib(),
         "features_shape": list(features.shape),
         "median_r": float(np.median(result.pearson_r)),
         "pearson_r": result.pearson_r.tolist(),
@@ -87,7 +83,6 @@ def main() -> None:
         np.max(np.abs(np.subtract(runs["raw"]["pearson_r"], runs["reduced"]["pearson_r"])))
     )
     import himalaya
-    import torch
 
     report = {
         "benchmark": "fit_encoding on a wide layer: raw vs exact reduced",
@@ -97,20 +92,9 @@ def main() -> None:
         "runs": {m: {k: v for k, v in r.items() if k != "pearson_r"} for m, r in runs.items()},
         "max_abs_difference_in_r": diff,
         "speedup": round(runs["raw"]["seconds"] / runs["reduced"]["seconds"], 1),
-        "hardware": {
-            "cpu": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-        },
-        "versions": {
-            "himalaya": himalaya.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-        },
+        **environment(himalaya=himalaya.__version__),
     }
-    OUT.mkdir(exist_ok=True)
-    out = OUT / f"bench_encoding_{args.n_stimuli}x{args.n_units}.json"
-    out.write_text(json.dumps(report, indent=2))
+    out = write_report(f"bench_encoding_{args.n_stimuli}x{args.n_units}", report)
     print(f"max |r_raw - r_reduced| = {diff:.2e}; wrote {out}")
 
 

@@ -12,7 +12,7 @@ Problem (the foundation issue's acceptance check): untrained ResNet-50, 2,000 st
 
 The stimuli (distinct photo crops) are built once by the parent and saved; each mode runs in
 its own subprocess, loads them (1.2 GB at full size, counted) and reports its own peak RSS
-(``ru_maxrss``). Results go to
+(``VmHWM``: see ``_common.peak_rss_gib``). Results go to
 ``benchmarks/out/bench_extract.json`` with hardware, versions and thread counts. Not a test.
 
 Usage::
@@ -26,18 +26,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from _common import environment, peak_rss_gib, write_report
 
-OUT = Path(__file__).resolve().parent / "out"
 LAYERS = {
     "stem": "maxpool",
     "layer1": "layer1",
@@ -91,7 +88,7 @@ def run_mode(mode: str, images_path: str, batch_size: int) -> dict:
     return {
         "mode": mode,
         "seconds": round(seconds, 2),
-        "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3),
+        "peak_rss_gb": peak_rss_gib(),
         "units_per_layer": widths,
         "components_per_layer": components,
     }
@@ -141,21 +138,9 @@ def main() -> None:
         "batch_size": args.batch_size,
         "layers": LAYERS,
         "runs": runs,
-        "hardware": {
-            "cpu": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-        },
-        "versions": {
-            "repgeom": repgeom.__version__,
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-        },
+        **environment(repgeom=repgeom.__version__),
     }
-    OUT.mkdir(exist_ok=True)
-    path = OUT / f"bench_extract_{args.n_stimuli}x{args.size}_b{args.batch_size}.json"
-    path.write_text(json.dumps(report, indent=2))
+    path = write_report(f"bench_extract_{args.n_stimuli}x{args.size}_b{args.batch_size}", report)
     print(f"wrote {path}")
 
 

@@ -19,19 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from itertools import combinations
-from pathlib import Path
 
 import numpy as np
-import torch
-from threadpoolctl import threadpool_info
+from _common import environment, write_report
 
 from repgeom.metrics import LinearMetric, pairwise_distances
 
-OUT = Path(__file__).resolve().parent / "out"
 EIG_CLIP = 1e-7  # netrep's absolute eigenvalue floor
 
 
@@ -102,7 +97,6 @@ def main() -> None:
         }
         results.append(row)
         print(json.dumps(row), flush=True)
-    blas = [{k: i.get(k) for k in ("internal_api", "num_threads")} for i in threadpool_info()]
     report = {
         "benchmark": "pairwise LinearMetric, per-pair netrep baseline vs repgeom (CPU)",
         "k": args.k,
@@ -110,21 +104,9 @@ def main() -> None:
         "n_units": args.n_units,
         "pairs": len(all_pairs),
         "results": results,
-        "hardware": {
-            "cpu": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(),
-            "blas_threads": blas,
-            "torch_threads": torch.get_num_threads(),
-        },
-        "versions": {
-            "numpy": np.__version__,
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-        },
+        **environment(),
     }
-    OUT.mkdir(exist_ok=True)
-    path = OUT / f"bench_shape_k{args.k}_{args.n_stimuli}x{args.n_units}.json"
-    path.write_text(json.dumps(report, indent=2))
+    path = write_report(f"bench_shape_k{args.k}_{args.n_stimuli}x{args.n_units}", report)
     print(f"wrote {path}")
 
 
