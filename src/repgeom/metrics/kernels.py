@@ -70,36 +70,36 @@ class Linear:
         return "Linear()"
 
 
-class SquaredExponential:
+class _DistanceKernel:
+    """A kernel ``k(x, y) = profile(‖x − y‖², ℓ)`` with a fixed or data-driven length scale."""
+
+    def __init__(self, length_scale: float | str = "auto") -> None:
+        self.length_scale = length_scale
+
+    def __call__(self, X: Any) -> np.ndarray:
+        X = as_matrix(X, "X")
+        d2 = _sq_distances(X)
+        return self._profile(d2, _length_scale(self.length_scale, X, d2))
+
+    def _profile(self, d2: np.ndarray, ell: float) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(length_scale={self.length_scale!r})"
+
+
+class SquaredExponential(_DistanceKernel):
     """``k(x, y) = exp(−‖x − y‖² / ℓ²)``."""
 
-    def __init__(self, length_scale: float | str = "auto") -> None:
-        self.length_scale = length_scale
-
-    def __call__(self, X: Any) -> np.ndarray:
-        X = as_matrix(X, "X")
-        d2 = _sq_distances(X)
-        ell = _length_scale(self.length_scale, X, d2)
+    def _profile(self, d2: np.ndarray, ell: float) -> np.ndarray:
         return np.exp(-d2 / ell**2)
 
-    def __repr__(self) -> str:
-        return f"SquaredExponential(length_scale={self.length_scale!r})"
 
-
-class Laplace:
+class Laplace(_DistanceKernel):
     """``k(x, y) = exp(−‖x − y‖ / ℓ)``."""
 
-    def __init__(self, length_scale: float | str = "auto") -> None:
-        self.length_scale = length_scale
-
-    def __call__(self, X: Any) -> np.ndarray:
-        X = as_matrix(X, "X")
-        d2 = _sq_distances(X)
-        ell = _length_scale(self.length_scale, X, d2)
+    def _profile(self, d2: np.ndarray, ell: float) -> np.ndarray:
         return np.exp(-np.sqrt(d2) / ell)
-
-    def __repr__(self) -> str:
-        return f"Laplace(length_scale={self.length_scale!r})"
 
 
 def center(K: np.ndarray) -> np.ndarray:

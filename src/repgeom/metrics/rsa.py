@@ -7,7 +7,7 @@ in row-major order (scipy's ``squareform``). ``p`` is the number of channels.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 from scipy.stats import kendalltau, rankdata
@@ -30,19 +30,7 @@ CompareMethod = Literal[
     "bures",
     "bures_metric",
 ]
-COMPARE_METHODS: tuple[str, ...] = (
-    "cosine",
-    "corr",
-    "spearman",
-    "rho-a",
-    "kendall",
-    "tau-b",
-    "tau-a",
-    "cosine_cov",
-    "corr_cov",
-    "bures",
-    "bures_metric",
-)
+COMPARE_METHODS: tuple[str, ...] = get_args(CompareMethod)
 
 
 # -- conventions ----------------------------------------------------------------------------
@@ -188,7 +176,7 @@ def rdm(
         logm = np.log(m)
         vector = _pairwise_quadratic(m, logm, None) / p
     else:
-        raise InvalidInputError(f"method={method!r}; choose one of {RDMMethod.__args__}")
+        raise InvalidInputError(f"method={method!r}; choose one of {get_args(RDMMethod)}")
     return vector if conditions is None else (vector, conditions)
 
 
