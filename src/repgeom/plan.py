@@ -87,7 +87,13 @@ def dimensionality_spec(config: Mapping[str, Any]) -> str:
 
 def encoding_spec(config: Mapping[str, Any]) -> str:
     analyses = config["analyses"]
-    return quoted_json({"model": analyses["encoding_model"], "folds": analyses["encoding_folds"]})
+    return quoted_json(
+        {
+            "model": analyses["encoding_model"],
+            "folds": analyses["encoding_folds"],
+            "device": config["device"],
+        }
+    )
 
 
 def still_neural(config: Mapping[str, Any]) -> list[str]:

@@ -87,3 +87,31 @@ def test_specs_are_single_shell_words_with_the_jobs_config():
         "size": 64,
     }
     assert plan.neural_stimuli(config, "v1") == "results/stimuli/b.nc"
+
+
+def test_stage_specs_carry_what_their_stages_read():
+    """Each spec holds every key its stage function reads (the workflow passes nothing else)."""
+    config = _config()
+    encoding = json.loads(shlex.split(plan.encoding_spec(config))[0])
+    assert set(encoding) == {"model", "folds", "device"}
+    extraction = json.loads(shlex.split(plan.extraction_spec(config, "m1"))[0])
+    assert set(extraction) == {
+        "model",
+        "training",
+        "batch_size",
+        "device",
+        "store_raw",
+        "layer_policy",
+    }
+    training = json.loads(
+        shlex.split(
+            plan.training_spec(
+                {
+                    **config,
+                    "models": {"t": {**config["models"]["m1"], "train": {"stimsets": ["a"]}}},
+                },
+                "t",
+            )
+        )[0]
+    )
+    assert set(training) == {"architecture", "seed", "kwargs", "train"}
