@@ -295,10 +295,7 @@ def training_stage(
         lr=train["lr"],
         seed=spec["seed"],
     )
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = store.temp_path(out)
-    try:
+    with store.atomic_path(out) as tmp:
         torch.save(
             {
                 "state_dict": model.state_dict(),
@@ -312,12 +309,8 @@ def training_stage(
             },
             tmp,
         )
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     log.info("%s: %s losses per epoch %s", model_name, train["objective"], history)
-    return out
+    return Path(out)
 
 
 def encoding_stage(

@@ -20,12 +20,13 @@ Every stimulus-indexed store has a ``stimulus_id`` coordinate on ``stimulus``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ NEURAL = "neural"
 SPECTRUM_INDEX = "spectrum_index"
 REP_A = "rep_a"
 REP_B = "rep_b"
+SPLIT = "split"
 
 STIMULUS_ID = "stimulus_id"
 CATEGORY = "category"
@@ -221,29 +223,36 @@ def write(ds: xr.Dataset, path: str | os.PathLike[str], kind: str) -> Path:
     """
     path = Path(path)
     check(ds, kind, source=path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path(path)
-    try:
+    with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4")
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
     return path
 
 
-def temp_path(final: Path) -> Path:
-    """A new empty temp file beside ``final`` with the permissions a plain ``open`` would give
-    (``mkstemp`` makes it 0600)."""
+@contextlib.contextmanager
+def atomic_path(final: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``final``; on success fsync it and rename it over
+    ``final``, on any failure (or kill signal raised as an exception) delete it.
+
+    Every file repgeom writes (stores, figures, weights) goes through here. The temp file gets
+    the permissions a plain ``open`` would give (``mkstemp`` makes it 0600).
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
     umask = os.umask(0)
     os.umask(umask)
     os.fchmod(fd, 0o666 & ~umask)
     os.close(fd)
-    return Path(name)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(final.parent)
 
 
 def _fsync_dir(folder: Path) -> None:

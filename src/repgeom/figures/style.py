@@ -32,13 +32,8 @@ def save(fig: plt.Figure, out_stem: str | os.PathLike[str]) -> list[Path]:
     written = []
     for ext in EXTS:
         final = out_stem.with_name(f"{out_stem.name}.{ext}")
-        tmp = store.temp_path(final)
-        try:
+        with store.atomic_path(final) as tmp:
             fig.savefig(tmp, format=ext)
-            os.replace(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         written.append(final)
     plt.close(fig)
     return written

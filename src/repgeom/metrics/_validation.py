@@ -7,9 +7,7 @@ from typing import Any
 import numpy as np
 
 from repgeom.errors import InvalidInputError, ShapeMismatchError
-
-#: Dimension name of stimuli on xarray inputs (the store's vocabulary).
-STIMULUS_DIM = "stimulus"
+from repgeom.store import STIMULUS as STIMULUS_DIM
 
 
 def as_matrix(X: Any, name: str = "X", *, min_rows: int = 2) -> np.ndarray:

@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 
 from repgeom.errors import InvalidInputError
 from repgeom.metrics.shape import LinearMetric, PreparedLinear
+from repgeom.store import REP_A, REP_B, SPLIT
 
 #: Newton–Schulz steps for the polar factor; singular values above ~1e-5 of the largest
 #: converge within 30 cubic steps (each multiplies small ones by 1.5).
@@ -42,8 +43,6 @@ POLAR_STEPS = 30
 NEAR_ZERO_COS = 1 - 1e-3
 #: Default memory for one batch of (k × k) pair products, in bytes.
 DEFAULT_BATCH_BYTES = 2 * 2**30
-
-REP_A, REP_B, SPLIT = "rep_a", "rep_b", "split"
 
 
 def _pairs(n: int, block: tuple[int, int] | None, block_size: int | None) -> list[tuple[int, int]]:

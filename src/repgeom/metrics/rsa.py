@@ -535,12 +535,15 @@ def rdm_dataarray(X: Any, method: RDMMethod = "euclidean", **kwargs: Any) -> Any
     ``(stimulus, stimulus_)`` carrying the stimulus coords."""
     import xarray as xr
 
-    if not hasattr(X, "dims") or "stimulus" not in X.dims:
-        raise ShapeMismatchError("rdm_dataarray needs an xarray.DataArray with a 'stimulus' dim")
+    from repgeom.store import STIMULUS
+
+    mirror = f"{STIMULUS}_"
+    if not hasattr(X, "dims") or STIMULUS not in X.dims:
+        raise ShapeMismatchError(f"rdm_dataarray needs an xarray.DataArray with a {STIMULUS!r} dim")
     M = vector_to_matrix(rdm(X, method, **kwargs))
-    coords = {name: c for name, c in X.coords.items() if c.dims == ("stimulus",)}
-    out = xr.DataArray(M, dims=("stimulus", "stimulus_"), coords=coords)
+    coords = {name: c for name, c in X.coords.items() if c.dims == (STIMULUS,)}
+    out = xr.DataArray(M, dims=(STIMULUS, mirror), coords=coords)
     for name, c in coords.items():
-        out = out.assign_coords({f"{name}_": ("stimulus_", c.values)})
+        out = out.assign_coords({f"{name}_": (mirror, c.values)})
     out.attrs["method"] = method
     return out
