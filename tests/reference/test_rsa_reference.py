@@ -19,8 +19,6 @@ from tests.conftest import REFERENCE
 
 FOLDER = REFERENCE / "rsa"
 CASES = json.loads((FOLDER / "rsa_cases.json").read_text())
-#: Not implemented yet, with the reason (a later session's work).
-NOT_REPLAYED = {"compare.neg_riem_dist.small": "negative Riemannian distance not implemented"}
 
 
 class RDMs:
@@ -102,7 +100,6 @@ SHIMS = dict(
     prec_from_residuals=rg_noise.prec_from_residuals,
     cov_from_unbalanced=cov_from_unbalanced,
 )
-REPLAYED = [c for c in CASES if c["id"] not in NOT_REPLAYED]
 
 
 def _run(case):
@@ -132,7 +129,7 @@ def _close(got, expected, tol):
     )
 
 
-@pytest.mark.parametrize("case", REPLAYED, ids=[c["id"] for c in REPLAYED])
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_case(case, reference_dir, monkeypatch):
     monkeypatch.chdir(FOLDER)
     _close(_run(case), case["expected"], case["tolerance"])

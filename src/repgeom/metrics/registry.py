@@ -7,13 +7,14 @@ satisfies; the property tests read these declarations.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from repgeom.metrics.cka import LinearCKA, angular_cka, cka
 from repgeom.metrics.geometry import affine_invariant_riemannian, stress
+from repgeom.metrics.rsa import CompareMethod, RDMMethod, compare_rdms, rdm
 from repgeom.metrics.shape import LinearMetric, repsim_shape_distance
 
 Axiom = str  # "identity", "symmetry", "triangle"
@@ -28,6 +29,8 @@ class MetricInfo:
     axioms: tuple[Axiom, ...]
     description: str
     function: Callable[..., float]
+    #: Parameters under which the declared axioms hold, where the defaults are not enough.
+    axiom_params: dict[str, Any] = field(default_factory=dict)
 
 
 def _linear_shape(X: Any, Y: Any, **params: Any) -> float:
@@ -38,8 +41,20 @@ def _linear_cka_angle(X: Any, Y: Any, **params: Any) -> float:
     return LinearCKA(**params).score(X, Y)
 
 
+def _rsa(
+    X: Any, Y: Any, *, rdm_method: RDMMethod = "correlation", comparator: CompareMethod = "spearman"
+) -> float:
+    return float(compare_rdms(rdm(X, rdm_method), rdm(Y, rdm_method), comparator))
+
+
+def _dsa(X: Any, Y: Any, **params: Any) -> float:
+    from repgeom.dsa import DSA  # the DSA stack (POT, the optimiser) loads on first use
+
+    return float(DSA(X, Y, **params).fit_score())
+
+
 def _repsim_shape(score_method: str) -> Callable[..., float]:
-    def distance(X: Any, Y: Any, *, p: int, alpha: float = 1.0) -> float:
+    def distance(X: Any, Y: Any, *, p: int | None = None, alpha: float = 1.0) -> float:
         return repsim_shape_distance(X, Y, p=p, alpha=alpha, score_method=score_method)
 
     return distance
@@ -102,8 +117,27 @@ REGISTRY: dict[str, MetricInfo] = {
             "affine_invariant_riemannian",
             "distance",
             _METRIC_AXIOMS,
-            "repsim's affine-invariant Riemannian distance (eps, kernel, p, mode)",
+            "repsim's affine-invariant Riemannian distance (eps, kernel, p, mode); +inf for "
+            "rank-deficient points, so the axioms need eps > 0",
             affine_invariant_riemannian,
+            {"eps": 0.1},
+        ),
+        MetricInfo(
+            "rsa",
+            "similarity",
+            ("symmetry",),
+            "RDM comparison (rdm_method='correlation', comparator='spearman')",
+            _rsa,
+        ),
+        MetricInfo(
+            "dsa",
+            "distance",
+            _METRIC_AXIOMS,
+            "dynamical similarity of two time series (time × dims), dsa-metric's arguments "
+            "(n_delays, rank, score_method='wasserstein', group, ...); the axioms hold for the "
+            "angular score at a common rank, up to the optimiser's tolerance",
+            _dsa,
+            {"score_method": "angular", "rank": 3},
         ),
     )
 }

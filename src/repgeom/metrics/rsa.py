@@ -6,13 +6,19 @@ in row-major order (scipy's ``squareform``). ``p`` is the number of channels.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, get_args
 
 import numpy as np
-from scipy.stats import kendalltau, rankdata
+import scipy.linalg
+import scipy.optimize
+import scipy.sparse
+from scipy.stats import rankdata
 
 from repgeom.errors import InvalidInputError, ShapeMismatchError
+from repgeom.metrics.kendall import kendall_matrix
 
 RDMMethod = Literal[
     "euclidean", "correlation", "cosine", "mahalanobis", "crossnobis", "poisson", "poisson_cv"
@@ -29,6 +35,7 @@ CompareMethod = Literal[
     "corr_cov",
     "bures",
     "bures_metric",
+    "neg_riem_dist",
 ]
 COMPARE_METHODS: tuple[str, ...] = get_args(CompareMethod)
 
@@ -259,52 +266,47 @@ def _cosine_rows(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return np.where(denom > 0, out, 0.0)
 
 
+def _rank_rows(A: np.ndarray) -> np.ndarray:
+    """Average-tie ranks of each row, rows ranked in parallel threads (the sorts release the
+    GIL; ``rankdata(axis=1)`` runs them one after another)."""
+    with ThreadPoolExecutor(os.cpu_count()) as pool:
+        return np.stack(list(pool.map(rankdata, A)))
+
+
 def _center_rows(A: np.ndarray) -> np.ndarray:
     return A - A.mean(axis=1, keepdims=True)
 
 
-def _tau_a(a: np.ndarray, b: np.ndarray) -> float:
-    """Kendall's tau-a from tau-b: ``n_c − n_d = τ_b · sqrt((n₀ − n₁)(n₀ − n₂))``."""
-    n = len(a)
-    n0 = n * (n - 1) / 2
-    ties_a = sum(t * (t - 1) / 2 for t in np.unique(a, return_counts=True)[1])
-    ties_b = sum(t * (t - 1) / 2 for t in np.unique(b, return_counts=True)[1])
-    if ties_a == n0 or ties_b == n0:
-        return 0.0
-    tau_b = kendalltau(a, b).statistic
-    return float(np.clip(tau_b * np.sqrt((n0 - ties_a) * (n0 - ties_b)) / n0, -1, 1))
-
-
 def _whitened_features(
-    v: np.ndarray, keep: np.ndarray, sigma: np.ndarray | None, demean: bool
+    V: np.ndarray, keep: np.ndarray, sigma: np.ndarray | None, demean: bool
 ) -> np.ndarray:
-    """Features whose cosine is rsatoolbox's whitened cosine (Diedrichsen et al. 2021).
+    """Features whose cosine is rsatoolbox's whitened cosine (Diedrichsen et al. 2021), for a
+    stack ``V`` of RDMs restricted to the entries ``keep``.
 
-    ``G = −D/2`` with its row+column effects removed (double centring, or its least-squares
-    projection onto the available entries when some are NaN; off-diagonal entries weigh 2),
-    scaled by ``1/sqrt(sᵢ sⱼ)``; features ``[√2 · upper(G), diag(G)]``.
+    ``G = −D/2`` minus row and column effects ``aᵢ + aⱼ``, fitted by least squares over the
+    available entries (off-diagonal entries weigh 2, the zero diagonal 1): the normal
+    equations are ``(SᵀS + 2I) a = r`` with ``S`` the entry-to-condition incidence and ``r``
+    the row sums of ``G``; with no NaN this is double centring, ``JGJ``. Scaled by
+    ``1/sqrt(sᵢ sⱼ)``; features ``[√2 · upper(G), diag(G)]``.
     """
     n = n_conditions(keep.size)
-    vals = v[keep] - (v[keep].mean() if demean else 0.0)
+    vals = V - V.mean(axis=1, keepdims=True) if demean else V
     iu = np.triu_indices(n, 1)
     rows_i, rows_j = iu[0][keep], iu[1][keep]
-    m = len(vals)
-    # design: off-diagonal (i, j) -> a_i + a_j (weight 2); diagonal i -> 2 a_i (weight 1)
-    design = np.zeros((m + n, n))
-    design[np.arange(m), rows_i] = 1
-    design[np.arange(m), rows_j] += 1
-    design[m + np.arange(n), np.arange(n)] = 2
-    target = np.concatenate([-vals / 2, np.zeros(n)])
-    weight = np.concatenate([np.full(m, 2.0), np.ones(n)])
-    coef = np.linalg.lstsq(design * np.sqrt(weight)[:, None], target * np.sqrt(weight), rcond=None)[
-        0
-    ]
-    resid = target - design @ coef
-    off, diag = resid[:m], resid[m:]
+    m = len(rows_i)
+    incidence = scipy.sparse.csr_matrix(
+        (np.ones(2 * m), (np.tile(np.arange(m), 2), np.concatenate([rows_i, rows_j]))),
+        shape=(m, n),
+    )
+    row_sums = -0.5 * (incidence.T @ vals.T)  # n × k
+    normal = (incidence.T @ incidence).toarray() + 2 * np.eye(n)
+    coef = scipy.linalg.solve(normal, row_sums, assume_a="pos").T  # k × n
+    off = -vals / 2 - coef[:, rows_i] - coef[:, rows_j]
+    diag = -2 * coef
     if sigma is not None:
         off = off / np.sqrt(sigma[rows_i] * sigma[rows_j])
         diag = diag / sigma
-    return np.concatenate([np.sqrt(2) * off, diag])
+    return np.concatenate([np.sqrt(2) * off, diag], axis=1)
 
 
 def _contrast_covariance(n: int, sigma_k: np.ndarray) -> np.ndarray:
@@ -332,6 +334,32 @@ def _second_moment(v: np.ndarray) -> np.ndarray:
     return J @ (-vector_to_matrix(v) / 2) @ J
 
 
+def _frame_second_moment(v: np.ndarray) -> np.ndarray:
+    """Second moments in the frame of condition 0 (Shahbazi et al. 2021):
+    ``Ĝ_kk = d_0k`` and ``Ĝ_kl = (d_0k + d_0l − d_kl)/2`` for k, l = 1..n−1."""
+    D = vector_to_matrix(v)
+    d0 = D[0, 1:]
+    return (d0[:, None] + d0[None, :] - D[1:, 1:]) / 2
+
+
+def _neg_riemannian(g1: np.ndarray, g2: np.ndarray, sigma_hat: np.ndarray) -> float:
+    """``−min_θ sqrt(Σ log² eig(e^θ₀ G₁ + e^θ₁ P Σ Pᵀ, G₂))`` by Nelder–Mead from (0, 0), as
+    rsatoolbox does (two smooth parameters: a better optimiser buys nothing here)."""
+
+    def distance(theta: np.ndarray) -> float:
+        model = np.exp(theta[0]) * g1 + np.exp(theta[1]) * sigma_hat
+        eigenvalues = scipy.linalg.eigh(model, g2, eigvals_only=True)
+        return float(np.sqrt(np.sum(np.log(eigenvalues) ** 2)))
+
+    try:
+        return -float(scipy.optimize.minimize(distance, (0.0, 0.0), method="Nelder-Mead").fun)
+    except np.linalg.LinAlgError as error:
+        raise InvalidInputError(
+            "neg_riem_dist needs RDMs whose second moments (in the frame of condition 0) are "
+            f"positive definite: {error}"
+        ) from None
+
+
 def compare_rdms(
     a: np.ndarray,
     b: np.ndarray,
@@ -351,7 +379,10 @@ def compare_rdms(
     the double-centred second moments (``corr_cov`` demeans the vectors first), with
     ``sigma_k`` per-condition variances (1-D) or a full condition covariance (2-D, exact
     solve where rsatoolbox uses CG); ``bures``: ``tr sqrtm(G₁^½ G₂ G₁^½)/sqrt(tr G₁ tr G₂)``;
-    ``bures_metric``: the squared Bures distance.
+    ``bures_metric``: the squared Bures distance; ``neg_riem_dist``: minus the Riemannian
+    distance between second moments in the frame of condition 0,
+    ``−min_θ sqrt(Σ log² eig(e^θ₀ Ĝ_a + e^θ₁ P Σ Pᵀ, Ĝ_b))`` with ``P = [−1 | I]`` and
+    ``Σ = sigma_k`` (identity by default).
     """
     A = np.asarray(a, dtype=np.float64)
     B = np.asarray(b, dtype=np.float64)
@@ -366,23 +397,30 @@ def compare_rdms(
         raise ValueError("the NaN patterns of the two sets of RDMs differ")
     keep = ~nan_a
     Ak, Bk = A[:, keep], B[:, keep]
+    same = Ak.shape == Bk.shape and np.array_equal(Ak, Bk)
+
+    def both(transform: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``transform`` of each stack, computed once when they are the same stack."""
+        ta = transform(Ak)
+        return ta, ta if same else transform(Bk)
+
     if method == "cosine":
         out = _cosine_rows(Ak, Bk)
     elif method == "corr":
-        out = _cosine_rows(_center_rows(Ak), _center_rows(Bk))
-    elif method == "spearman":
-        out = _cosine_rows(_center_rows(rankdata(Ak, axis=1)), _center_rows(rankdata(Bk, axis=1)))
-    elif method == "rho-a":
-        ra, rb = _center_rows(rankdata(Ak, axis=1)), _center_rows(rankdata(Bk, axis=1))
+        out = _cosine_rows(*both(_center_rows))
+    elif method in ("spearman", "rho-a"):
+        ra, rb = both(lambda x: _center_rows(_rank_rows(x)))
         n = Ak.shape[1]
-        out = 12 * (ra @ rb.T) / (n**3 - n)
-    elif method in ("kendall", "tau-b"):
-        out = np.array([[kendalltau(x, y).statistic for y in Bk] for x in Ak])
-        out = np.nan_to_num(out, nan=0.0)
-    elif method == "tau-a":
-        out = np.array([[_tau_a(x, y) for y in Bk] for x in Ak])
+        out = _cosine_rows(ra, rb) if method == "spearman" else 12 * (ra @ rb.T) / (n**3 - n)
+    elif method in ("kendall", "tau-b", "tau-a"):
+        out = kendall_matrix(Ak, Ak if same else Bk, "a" if method == "tau-a" else "b")
     elif method in ("cosine_cov", "corr_cov"):
-        out = _whitened_cosine(A, B, keep, sigma_k, method == "corr_cov")
+        demean = method == "corr_cov"
+        if sigma_k is not None and np.ndim(sigma_k) == 2:
+            out = _whitened_cosine_full(Ak, Bk, keep, np.asarray(sigma_k, float), demean)
+        else:
+            sigma = None if sigma_k is None else np.asarray(sigma_k, dtype=np.float64)
+            out = _cosine_rows(*both(lambda x: _whitened_features(x, keep, sigma, demean)))
     elif method in ("bures", "bures_metric"):
         if not keep.all():
             raise InvalidInputError(f"{method} does not support NaN entries")
@@ -391,30 +429,39 @@ def compare_rdms(
             for j, y in enumerate(B):
                 root, ta, tb = _bures(_second_moment(x), _second_moment(y))
                 out[i, j] = root / np.sqrt(ta * tb) if method == "bures" else ta + tb - 2 * root
+    elif method == "neg_riem_dist":
+        if not keep.all():
+            raise InvalidInputError(f"{method} does not support NaN entries")
+        n = n_conditions(A.shape[1])
+        sigma = np.eye(n) if sigma_k is None else np.asarray(sigma_k, dtype=np.float64)
+        if sigma.ndim == 1:
+            sigma = np.diag(sigma)
+        P = np.hstack([-np.ones((n - 1, 1)), np.eye(n - 1)])
+        sigma_hat = P @ sigma @ P.T
+        GA = [_frame_second_moment(x) for x in A]
+        GB = [_frame_second_moment(y) for y in B]
+        out = np.array([[_neg_riemannian(ga, gb, sigma_hat) for gb in GB] for ga in GA])
     else:
         raise InvalidInputError(f"method={method!r}; choose one of {COMPARE_METHODS}")
     return float(out[0, 0]) if scalar else out
 
 
-def _whitened_cosine(A, B, keep, sigma_k, demean) -> np.ndarray:
-    sigma = None if sigma_k is None else np.asarray(sigma_k, dtype=np.float64)
-    if sigma is not None and sigma.ndim == 2:
-        n = n_conditions(keep.size)
-        V = _contrast_covariance(n, sigma)[np.ix_(keep, keep)]
-        Ak, Bk = A[:, keep], B[:, keep]
-        if demean:
-            Ak, Bk = _center_rows(Ak), _center_rows(Bk)
-        vinv_b = np.linalg.solve(V, Bk.T)
-        vinv_a = np.linalg.solve(V, Ak.T)
-        num = Ak @ vinv_b
-        na = np.sqrt(np.maximum(np.sum(Ak.T * vinv_a, axis=0), 0))
-        nb = np.sqrt(np.maximum(np.sum(Bk.T * vinv_b, axis=0), 0))
-        denom = np.outer(na, nb)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(denom > 0, num / denom, 0.0)
-    FA = np.stack([_whitened_features(x, keep, sigma, demean) for x in A])
-    FB = np.stack([_whitened_features(y, keep, sigma, demean) for y in B])
-    return _cosine_rows(FA, FB)
+def _whitened_cosine_full(
+    Ak: np.ndarray, Bk: np.ndarray, keep: np.ndarray, sigma: np.ndarray, demean: bool
+) -> np.ndarray:
+    """Whitened cosine under a full condition covariance: ``aᵀV⁻¹b / sqrt(aᵀV⁻¹a bᵀV⁻¹b)``
+    with ``V`` from :func:`_contrast_covariance` (an exact solve where rsatoolbox uses CG)."""
+    V = _contrast_covariance(n_conditions(keep.size), sigma)[np.ix_(keep, keep)]
+    if demean:
+        Ak, Bk = _center_rows(Ak), _center_rows(Bk)
+    vinv_b = np.linalg.solve(V, Bk.T)
+    vinv_a = np.linalg.solve(V, Ak.T)
+    num = Ak @ vinv_b
+    na = np.sqrt(np.maximum(np.sum(Ak.T * vinv_a, axis=0), 0))
+    nb = np.sqrt(np.maximum(np.sum(Bk.T * vinv_b, axis=0), 0))
+    denom = np.outer(na, nb)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, num / denom, 0.0)
 
 
 # -- inference ------------------------------------------------------------------------------

@@ -383,7 +383,12 @@ def _repsim_point(X: np.ndarray, p: int, alpha: float, unit_norm: bool) -> np.nd
 
 
 def repsim_shape_distance(
-    X: Any, Y: Any, *, p: int, alpha: float = 1.0, score_method: ScoreMethod = "angular"
+    X: Any,
+    Y: Any,
+    *,
+    p: int | None = None,
+    alpha: float = 1.0,
+    score_method: ScoreMethod = "angular",
 ) -> float:
     """Shape distance with repsim's conventions (``AngularShapeMetric`` /
     ``EuclideanShapeMetric``).
@@ -394,11 +399,13 @@ def repsim_shape_distance(
     zero-padded to ``p``), whitening uses ``XᵀX / n_stimuli`` with eigenvalues floored at
     1e-9 and no variance-preserving rescale, and the angular version works on unit-norm
     points. Then ``θ = arccos(‖aᵀb‖_* / (‖a‖‖b‖))`` or ``d = sqrt(‖a‖² + ‖b‖² − 2‖aᵀb‖_*)``.
+    ``p=None`` takes the wider of the two widths (no projection, only zero padding).
     The two libraries agree at α = 1, and in angle at α = 0.
     """
     _check_score_method(score_method)
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     check_same_stimuli(X, Y)
+    p = max(X.shape[1], Y.shape[1]) if p is None else p
     a = _repsim_point(X, p, alpha, score_method == "angular")
     b = _repsim_point(Y, p, alpha, score_method == "angular")
     nuclear = float(np.linalg.svd(a.T @ b, compute_uv=False).sum())

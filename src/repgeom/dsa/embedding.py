@@ -1,0 +1,57 @@
+"""Delay (Hankel) embedding of time series."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from repgeom.errors import InvalidInputError
+
+
+def as_series(data: Any, name: str = "data") -> np.ndarray:
+    """A float64 array of shape (time × dims) or (trials × time × dims), checked.
+
+    Accepts numpy arrays, torch tensors and xarray DataArrays (a DataArray with a ``time``
+    dim is transposed so that ``time`` comes right before the last dim).
+    """
+    if hasattr(data, "dims") and "time" in data.dims:
+        others = [d for d in data.dims if d != "time"]
+        data = data.transpose(*others[:-1], "time", others[-1]).values if others else data.values
+    if hasattr(data, "detach"):
+        data = data.detach().cpu().numpy()
+    X = np.asarray(data, dtype=np.float64)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim not in (2, 3):
+        raise InvalidInputError(
+            f"{name} must be (time × dims) or (trials × time × dims); got shape {X.shape}"
+        )
+    if not np.isfinite(X).all():
+        raise InvalidInputError(f"{name} contains NaN or inf values")
+    return X
+
+
+def delay_embed(data: Any, n_delays: int = 1, delay_interval: int = 1) -> np.ndarray:
+    """Hankel embedding with ``d = n_delays`` blocks spaced ``τ = delay_interval`` apart.
+
+    Row ``t`` of the result is ``[x(t + (d−1)τ), x(t + (d−2)τ), …, x(t)]`` (newest block
+    first, as dsa-metric), so (T × n) becomes (T − (d−1)τ) × nd; trials (K × T × n) are
+    embedded one by one into (K × T' × nd).
+    """
+    X = as_series(data)
+    if n_delays < 1 or delay_interval < 1:
+        raise InvalidInputError(
+            f"n_delays and delay_interval must be ≥ 1; got {n_delays} and {delay_interval}"
+        )
+    T = X.shape[-2]
+    span = (n_delays - 1) * delay_interval
+    if T - span < 2:
+        raise InvalidInputError(
+            f"{T} time points are too few for n_delays={n_delays} with "
+            f"delay_interval={delay_interval}: the embedding needs at least {span + 2}"
+        )
+    blocks = [
+        X[..., span - k * delay_interval : T - k * delay_interval, :] for k in range(n_delays)
+    ]
+    return np.concatenate(blocks, axis=-1)
