@@ -101,8 +101,9 @@ def _optimise_orthogonal(
     starts: np.ndarray,
     max_iter: int,
     tol: float,
-    screen: int = 100,
+    screen: int = 50,
     keep: int = 2,
+    device: str | torch.device = "cpu",
 ) -> tuple[float, np.ndarray]:
     """Batched Riemannian ascent of ``f(C) = tr(Aᵀ C B Cᵀ)`` from every start; best (f, C).
 
@@ -110,9 +111,9 @@ def _optimise_orthogonal(
     overall) go on: delay-embedded operators give flat, ill-conditioned landscapes where
     runs need many iterations, and the ranking of starts is settled early.
     """
-    At, Bt = (torch.from_numpy(M)[None] for M in (A, B))
-    C = torch.from_numpy(starts).clone()
-    eye = torch.eye(len(A), dtype=C.dtype)
+    At, Bt = (torch.from_numpy(M)[None].to(device) for M in (A, B))
+    C = torch.from_numpy(starts).to(device)
+    eye = torch.eye(len(A), dtype=C.dtype, device=device)
 
     def value(C: torch.Tensor) -> torch.Tensor:
         return torch.einsum("ij,bij->b", At[0], C @ Bt @ C.mT)
@@ -158,7 +159,7 @@ def _optimise_orthogonal(
         f = torch.where(moved, f_new, f)
         omega = torch.where(moved[:, None, None], omega_new, omega)
     best = int(torch.argmax(f))
-    return float(f[best]), C[best].numpy()
+    return float(f[best]), C[best].cpu().numpy()
 
 
 def _score_from_cos(cos: float, score_method: str) -> float:
@@ -239,11 +240,12 @@ class SimilarityTransformDist:
         :func:`wasserstein` (no optimisation; also used for operators of different sizes).
     group : {"O(n)", "SO(n)", "GL(n)"}
     wasserstein_compare : {"eig", "sv"}
-    n_random : int
-        Random starts besides the structured ones.
+    n_random : int, optional
+        Random starts besides the structured ones; default 8 for operators up to 32 × 32
+        (where they are cheap and local optima common), else 2.
     tol, max_iter
         A start stops when the Riemannian gradient norm is below ``tol`` (or no ascent is
-        left) or after ``max_iter`` iterations; after 100, only the 2 best starts go on.
+        left) or after ``max_iter`` iterations; after 50, only the 2 best starts go on.
     seed : int
         Seed of the random starts (results are deterministic for a seed).
     """
@@ -257,10 +259,10 @@ class SimilarityTransformDist:
         verbose: bool = False,
         group: Group = "O(n)",
         wasserstein_compare: str = "eig",
-        n_random: int = 8,
+        n_random: int | None = None,
         seed: int = 0,
         tol: float = 1e-9,
-        max_iter: int = 500,
+        max_iter: int = 300,
         **_ignored: Any,
     ) -> None:
         if score_method not in SCORES:
@@ -303,8 +305,11 @@ class SimilarityTransformDist:
         swap = A.tobytes() > B.tobytes()
         first, second = (B, A) if swap else (A, B)
         group = "SO(n)" if self.group == "SO(n)" else "O(n)"
-        starts = _starts(first, second, group, self.n_random, self.seed)
-        cos, C = _optimise_orthogonal(first, second, starts, self.max_iter, self.tol)
+        n_random = self.n_random if self.n_random is not None else (8 if len(A) <= 32 else 2)
+        starts = _starts(first, second, group, n_random, self.seed)
+        cos, C = _optimise_orthogonal(
+            first, second, starts, self.max_iter, self.tol, device=torch.device(self.device)
+        )
         C = C.T if swap else C
         self.C_star, self.score_ = C, _score_from_cos(cos, self.score_method)
         if self.group == "GL(n)":
