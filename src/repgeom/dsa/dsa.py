@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 
 from repgeom.dsa.dmd import DMD
 from repgeom.dsa.simdist import SimilarityTransformDist
+from repgeom.errors import NotFittedError
 from repgeom.store import REP_A, REP_B
 
 
@@ -97,6 +98,8 @@ class DSA:
 
     def score(self) -> float | np.ndarray:
         """Distances among the fitted systems (see the class docstring for the shape)."""
+        if not hasattr(self, "dmds"):
+            raise NotFittedError("call fit() before score(), or use fit_score()")
         if self.dmds_y is None:
             K = len(self.dmds)
             D = np.zeros((K, K))

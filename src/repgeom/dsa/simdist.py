@@ -26,7 +26,7 @@ import numpy as np
 import ot
 import torch
 
-from repgeom.errors import InvalidInputError, ShapeMismatchError
+from repgeom.errors import InvalidInputError, NotFittedError, ShapeMismatchError
 
 ScoreMethod = Literal["angular", "euclidean", "wasserstein"]
 Group = Literal["O(n)", "SO(n)", "GL(n)"]
@@ -328,6 +328,8 @@ class SimilarityTransformDist:
         """The score of the last fit (or fit ``A``, ``B`` first when given)."""
         if A is not None and B is not None:
             self.fit(A, B)
+        if not hasattr(self, "score_"):
+            raise NotFittedError("call fit(A, B) (or pass A and B) before score()")
         return self.score_
 
     def fit_score(self, A: Any, B: Any, **overrides: Any) -> float:
