@@ -9,6 +9,13 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+wildcard_constraints:
+    stimset=r"[^/]+",
+    clipset=r"[^/]+",
+    metric=r"[^/]+",
+    block=r"\d+-\d+",
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/stimuli.smk"
 include: "workflow/rules/neural.smk"
@@ -16,6 +23,8 @@ include: "workflow/rules/training.smk"
 include: "workflow/rules/activations.smk"
 include: "workflow/rules/dimensionality.smk"
 include: "workflow/rules/encoding.smk"
+include: "workflow/rules/distances.smk"
+include: "workflow/rules/dsa.smk"
 include: "workflow/rules/figures.smk"
 
 

@@ -120,6 +120,37 @@ def _cmd_encoding(args: argparse.Namespace) -> None:
     encoding_stage(args.neural, args.activations, json.loads(args.spec), args.out)
 
 
+def _cmd_distances_block(args: argparse.Namespace) -> None:
+    from repgeom.comparison_stages import distances_block_stage
+
+    spec = json.loads(args.spec)
+    distances_block_stage(args.activations, args.neural, spec, tuple(args.block), args.out)
+
+
+def _cmd_distances_combine(args: argparse.Namespace) -> None:
+    from repgeom.comparison_stages import distances_combine_stage
+
+    distances_combine_stage(args.blocks, json.loads(args.spec), args.out)
+
+
+def _cmd_rdms(args: argparse.Namespace) -> None:
+    from repgeom.comparison_stages import rdms_stage
+
+    rdms_stage(args.activations, args.neural, json.loads(args.spec), args.out)
+
+
+def _cmd_dsa(args: argparse.Namespace) -> None:
+    from repgeom.comparison_stages import dsa_stage
+
+    dsa_stage(args.activations, args.neural, json.loads(args.spec), args.out)
+
+
+def _cmd_dsa_tutorial(args: argparse.Namespace) -> None:
+    from repgeom.comparison_stages import dsa_tutorial_stage
+
+    dsa_tutorial_stage(json.loads(args.spec), args.out)
+
+
 def _cmd_figure(args: argparse.Namespace) -> None:
     from repgeom.figures import FIGURES
 
@@ -196,6 +227,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--neural", nargs="+", required=True, help="neural stores")
     p.add_argument("--activations", nargs="+", required=True, help="activation folders")
     p.set_defaults(func=_cmd_encoding)
+
+    def representations(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--spec", required=True)
+        p.add_argument("--out", required=True)
+        p.add_argument("--activations", nargs="*", default=[], help="per-layer activation stores")
+        p.add_argument("--neural", nargs="*", default=[], help="neural stores")
+
+    p = sub.add_parser("distances-block", help=f"{stage_help}: one block of a distance matrix")
+    representations(p)
+    p.add_argument("--block", nargs=2, type=int, required=True, metavar=("I", "J"))
+    p.set_defaults(func=_cmd_distances_block)
+
+    p = sub.add_parser("distances-combine", help=f"{stage_help}: assemble a matrix's blocks")
+    p.add_argument("--spec", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("blocks", nargs="+", help="block stores")
+    p.set_defaults(func=_cmd_distances_combine)
+
+    p = sub.add_parser("rdms", help=f"{stage_help}: RDMs of every representation")
+    representations(p)
+    p.set_defaults(func=_cmd_rdms)
+
+    p = sub.add_parser("dsa", help=f"{stage_help}: DSA between representations of a clip set")
+    representations(p)
+    p.set_defaults(func=_cmd_dsa)
+
+    p = sub.add_parser("dsa-tutorial", help=f"{stage_help}: DSA of circle / oval / walk")
+    p.add_argument("--spec", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_cmd_dsa_tutorial)
 
     p = sub.add_parser("figure", help=f"{stage_help}: render a figure from stores")
     p.add_argument("name", choices=FIGURE_NAMES)

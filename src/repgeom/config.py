@@ -89,6 +89,24 @@ def check(config: Mapping[str, Any]) -> None:
                 f"neural.{name}.stimset: {spec['stimset']!r} is not a stimulus set; "
                 f"choose one of {sorted(stimsets)}"
             )
+    from repgeom.plan import DSA_TUTORIAL
+
+    if DSA_TUTORIAL in stimsets:
+        raise ConfigError(
+            f"stimsets.{DSA_TUTORIAL}: the name is taken by the DSA tutorial systems "
+            f"(results/dsa/{DSA_TUTORIAL}.nc); rename the stimulus set"
+        )
+    analyses = config.get("analyses", {})
+    for section, key, want_clips in (("distances", "stimsets", False), ("dsa", "clipsets", True)):
+        for stimset in analyses.get(section, {}).get(key) or []:
+            if stimset not in stimsets:
+                raise ConfigError(
+                    f"analyses.{section}.{key}: {stimset!r} is not a stimulus set; "
+                    f"choose from {sorted(stimsets)}"
+                )
+            if (stimsets[stimset]["kind"] in CLIP_KINDS) != want_clips:
+                need = "clips (a time dim)" if want_clips else "still images"
+                raise ConfigError(f"analyses.{section}.{key}: {stimset!r} does not hold {need}")
     for name, spec in config["models"].items():
         key = f"models.{name}"
         train = spec.get("train")

@@ -52,9 +52,11 @@ LAYER = "layer"
 STIMSET = "stimset"
 NEURAL = "neural"
 SPECTRUM_INDEX = "spectrum_index"
+REP = "rep"
 REP_A = "rep_a"
 REP_B = "rep_b"
 SPLIT = "split"
+SETTING = "setting"
 
 STIMULUS_ID = "stimulus_id"
 CATEGORY = "category"
@@ -104,6 +106,8 @@ KINDS: dict[str, tuple[VariableSpec, ...]] = {
         VariableSpec("pearson_r", ((MODEL, LAYER, NEURAL, NEUROID),)),
         VariableSpec("ceiling", ((NEURAL, NEUROID),)),
     ),
+    "distances": (VariableSpec("distance", ((REP_A, REP_B), (SETTING, REP_A, REP_B))),),
+    "rdms": (VariableSpec("rdm", ((REP, STIMULUS, f"{STIMULUS}_"),)),),
     "dimensionality": (
         VariableSpec("effective_dimensionality", ((MODEL, LAYER, STIMSET),)),
         VariableSpec("alpha", ((MODEL, LAYER, STIMSET),)),
@@ -114,11 +118,11 @@ KINDS: dict[str, tuple[VariableSpec, ...]] = {
 #: Workflow outputs that are not netCDF stores but carry the same provenance (torch files).
 OTHER_ARTIFACTS = frozenset({"weights"})
 
-#: Result kinds laid out on a (model, layer, ...) grid, where absent combinations are NaN.
-RESULT_GRIDS = frozenset({"dimensionality", "encoding"})
+#: Result kinds where NaN means "not there": a layer a model lacks, a pair outside a block.
+RESULT_GRIDS = frozenset({"dimensionality", "encoding", "distances"})
 
 #: Kinds whose data are indexed by stimulus and therefore need ``stimulus_id``.
-STIMULUS_INDEXED = frozenset({"stimuli", "neural", "activations"})
+STIMULUS_INDEXED = frozenset({"stimuli", "neural", "activations", "rdms"})
 
 
 def config_hash(config: Mapping[str, Any]) -> str:

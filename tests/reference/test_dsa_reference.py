@@ -78,3 +78,17 @@ def test_similarity_transform_distance(case, monkeypatch):
             assert score <= 1e-4
     else:
         assert abs(score - exp["score"]) <= tol["atol"]
+
+
+def test_tutorial_systems_are_the_references_inputs():
+    """circle / oval / walk from repgeom.dsa.systems equal the reference's stored series and
+    matrices exactly (same recipe, one generator, seed 0)."""
+    from repgeom.dsa.systems import tutorial_matrices, tutorial_systems
+
+    stored = np.load(FOLDER / "dsa_inputs.npz")
+    systems = tutorial_systems(1000, seed=0)
+    for name, (A, _) in tutorial_matrices().items():
+        np.testing.assert_array_equal(systems[name], stored[name])
+        np.testing.assert_allclose(A, stored[f"A_{name}"], atol=1e-15)
+    np.testing.assert_allclose(tutorial_matrices()["walk"][1], stored["B_walk"], atol=1e-15)
+    assert not np.array_equal(tutorial_systems(1000, seed=1)["circle"], stored["circle"])

@@ -152,3 +152,20 @@ def test_operators_of_different_sizes_compare_by_wasserstein():
     d = SimilarityTransformDist(score_method="wasserstein").fit_score(np.eye(3), 0.5 * np.eye(2))
     # eigenvalues {1,1,1} vs {0.5,0.5,0}: squared costs 0.25, 0.25, 1 at weight 1/3
     assert d == pytest.approx(0.5)
+
+
+def test_batched_pairs_equal_pair_by_pair_search():
+    """fit_score_many runs every pair in one tensor program and gives fit_score's values;
+    GL(n) and operators of another size take the per-pair path inside the same call."""
+    rng = np.random.default_rng(3)
+    ops = [rng.standard_normal((5, 5)) for _ in range(4)] + [rng.standard_normal((3, 3))] * 2
+    pairs = [(ops[0], ops[1]), (ops[2], ops[3]), (ops[1], ops[3]), (ops[4], ops[5])]
+    for group in ("O(n)", "SO(n)", "GL(n)"):
+        sd = SimilarityTransformDist(score_method="angular", group=group)
+        many = sd.fit_score_many(pairs)
+        single = [
+            SimilarityTransformDist(score_method="angular", group=group).fit_score(a, b)
+            for a, b in pairs
+        ]
+        np.testing.assert_allclose(many, single, atol=1e-7)
+        assert many[-1] < 1e-6  # an operator against itself

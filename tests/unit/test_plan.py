@@ -30,13 +30,61 @@ def test_targets_cover_every_stage():
         "results/activations/b/m2",
         "results/dimensionality.nc",
         "results/encoding.nc",
-        "figures/stimuli.png",
-        "figures/stimuli.pdf",
-        "figures/dimensionality.png",
-        "figures/dimensionality.pdf",
-        "figures/ed_encoding.png",
-        "figures/ed_encoding.pdf",
+        "results/distances/b/shape_angular.nc",
+        "results/distances/b/rsa_correlation_spearman.nc",
+        "results/distances/b/cka_angular.nc",
+        "results/rdms/b.nc",
+        "results/dsa/tutorial.nc",
+        *(
+            f"figures/{name}.{ext}"
+            for name in (
+                "stimuli",
+                "dimensionality",
+                "ed_encoding",
+                "encoding_profiles",
+                "rsa",
+                "shape",
+                "dsa",
+            )
+            for ext in ("png", "pdf")
+        ),
     ]
+
+
+def test_every_representation_of_a_stimset_is_in_the_matrix_and_blocks_cover_it():
+    config = _config()
+    files = plan.representation_files(config, "b")
+    assert files == {
+        "activations": [
+            "results/activations/b/m1/block1.nc",
+            "results/activations/b/m2/features.1.nc",
+        ],
+        "neural": ["results/neural/v1.nc"],
+    }
+    assert plan.n_representations(config, "b") == 3
+    config["analyses"]["distances"]["block_size"] = 2  # 3 reps -> blocks 0-0, 0-1, 1-1
+    assert [p.rsplit("/", 1)[1] for p in plan.distance_blocks(config, "b", "cka_angular")] == [
+        "0-0.nc",
+        "0-1.nc",
+        "1-1.nc",
+    ]
+    spec = json.loads(shlex.split(plan.distance_spec(config, "b", "rsa_correlation_spearman"))[0])
+    assert spec["method"] == "rsa" and spec["params"] == {
+        "rdm_method": "correlation",
+        "comparator": "spearman",
+    }
+    assert plan.gpus(config) == 0 and plan.gpus({**config, "device": "cuda"}) == 1
+
+
+def test_dsa_runs_on_clip_sets_and_the_tutorial_systems():
+    config = _config()
+    config["stimsets"]["c"] = {"kind": "drifting_gratings", "size": 16}
+    assert plan.dsa_sets(config) == ["c", plan.DSA_TUTORIAL]
+    assert plan.figure_inputs(config, "dsa") == ["results/dsa/c.nc", "results/dsa/tutorial.nc"]
+    config["analyses"]["dsa"]["tutorial"]["enabled"] = False
+    assert plan.dsa_sets(config) == ["c"]
+    config["analyses"]["dsa"]["enabled"] = False
+    assert "figures/dsa.png" not in plan.targets(config)
 
 
 def test_analyses_can_be_switched_off():

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from repgeom import store
+from repgeom.plan import FIGURE_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = Path(__file__).with_name("tiny.yaml")
@@ -57,12 +58,20 @@ def finished(tmp_path_factory) -> Path:
 def test_every_store_and_figure_is_written_and_valid(finished):
     paths = stores(finished)
     kinds = {store.read(p).attrs["kind"] for p in paths}  # read() checks each schema
-    assert kinds == {"stimuli", "neural", "activations", "dimensionality", "encoding"}
+    assert kinds == {
+        "stimuli",
+        "neural",
+        "activations",
+        "dimensionality",
+        "encoding",
+        "distances",
+        "rdms",
+    }
     layers = sorted(p.stem for p in (finished / "results/activations/grat/r18").glob("*.nc"))
     assert layers == ["block2", "pool", "stem"]
     clip = store.read(finished / "results/activations/clips/mnet/block6.nc")
     assert clip["features"].dims == ("stimulus", "time", "component")
-    for fig in ("stimuli", "dimensionality", "ed_encoding"):
+    for fig in FIGURE_NAMES:
         for ext in ("png", "pdf"):
             assert (finished / f"figures/{fig}.{ext}").stat().st_size > 1000
     dims = store.read(finished / "results/dimensionality.nc")
@@ -76,6 +85,34 @@ def test_every_store_and_figure_is_written_and_valid(finished):
     assert dims["effective_dimensionality"].sel(model="r18", layer="block6").isnull().all()
     assert (dims["effective_dimensionality"].sel(model="r18", layer="stem") >= 1).all()
     assert not list(finished.rglob("*.tmp")) and not list(finished.rglob("repgeom-gram-*"))
+
+
+def test_distance_matrices_cover_every_representation(finished):
+    """9 representations of grat (r18: 3 layers, mnet: 3, r18t: 2, the v1 dataset), assembled
+    from 3 block jobs; the clip set's DSA matrix has the 8 model layers."""
+    shape = store.read(finished / "results/distances/grat/shape.nc")["distance"]
+    assert shape.sizes == {"rep_a": 9, "rep_b": 9} and shape.attrs["n_blocks"] == 3
+    assert list(shape["rep_a"].values[[0, -1]]) == ["r18/stem", "v1"]
+    assert shape["rep_a_kind"].values[-1] == "brain"
+    D = shape.values
+    assert np.allclose(D, D.T) and np.all(np.diag(D) == 0) and np.all(D[~np.eye(9, dtype=bool)] > 0)
+    blocks = sorted(p.stem for p in (finished / "results/distances/grat/blocks/shape").glob("*.nc"))
+    assert blocks == ["0-0", "0-1", "1-1"]
+    rsa = store.read(finished / "results/distances/grat/rsa.nc")["distance"]
+    assert rsa.attrs["metric_kind"] == "similarity" and np.allclose(np.diag(rsa.values), 1)
+    rdms = store.read(finished / "results/rdms/grat.nc")["rdm"]
+    assert rdms.sizes == {"rep": 9, "stimulus": 16, "stimulus_": 16}
+    dsa = store.read(finished / "results/dsa/clips.nc")["distance"]
+    assert dsa.sizes == {"rep_a": 8, "rep_b": 8} and np.isfinite(dsa.values).all()
+    tutorial = store.read(finished / "results/dsa/tutorial.nc")["distance"].isel(setting=0)
+    assert tutorial.sel(rep_a="circle", rep_b="oval") < tutorial.sel(rep_a="circle", rep_b="walk")
+
+
+def test_report_shows_every_figure(finished):
+    snakemake(finished, "--report", "report.html")
+    html = (finished / "report.html").read_text(errors="replace")
+    for name in FIGURE_NAMES:
+        assert f"{name}.png" in html
 
 
 def test_provenance_says_how_numbers_were_made(finished):
@@ -120,7 +157,7 @@ def test_broken_config_stops_before_any_job(tmp_path, edit, message):
     assert not (tmp_path / "results").exists()
 
 
-def test_killed_run_resumes_without_corrupt_stores(tmp_path):
+def test_killed_run_resumes_without_corrupt_stores(tmp_path, finished):
     """SIGKILL the whole workflow during extraction, then rerun: finished jobs are kept,
     nothing half-written is ever read, and the end state equals a clean run's."""
     cmd = [*SNAKEMAKE, "--directory", str(tmp_path), "--configfile", str(TINY), "--cores", "1"]
@@ -148,7 +185,8 @@ def test_killed_run_resumes_without_corrupt_stores(tmp_path):
             assert path.stat().st_mtime_ns == mtime, f"{path} was recomputed"
     for path in stores(tmp_path):
         store.read(path)
-    assert len(stores(tmp_path)) == 2 + 1 + 2 * (3 + 3 + 2) + 1 + 1
+    resumed = {p.relative_to(tmp_path) for p in stores(tmp_path)}
+    assert resumed == {p.relative_to(finished) for p in stores(finished)}
     assert not list(tmp_path.rglob("*.tmp")) and not list(tmp_path.rglob("repgeom-gram-*"))
     assert "Nothing to be done" in "".join(snakemake(tmp_path, "--dry-run").stdout)
 

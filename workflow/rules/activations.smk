@@ -8,9 +8,12 @@ rule activations:
         directory(plan.ACTIVATIONS),
     log:
         plan.LOG.format(rule="activations", name="{stimset}.{model}"),
+    benchmark:
+        plan.BENCHMARK.format(rule="activations", name="{stimset}.{model}")
     threads: 2
     resources:
         mem_mb=4000,
+        gpu=plan.gpus(config),
     params:
         spec=lambda w: plan.extraction_spec(config, w.model),
     shell:

@@ -1,32 +1,22 @@
-rule figure_stimuli:
-    input:
-        [plan.STIMULI.format(stimset=s) for s in config["stimsets"]],
-    output:
-        plan.figure_files("stimuli"),
-    log:
-        plan.LOG.format(rule="figure", name="stimuli"),
-    shell:
-        "{PY} figure stimuli --out figures/stimuli {input} 2> {log}"
+# One rule per manuscript figure (repgeom.figures.<name>), each reading only result stores.
+# The PNGs go into `snakemake --report report.html` with the captions in workflow/report/.
+for figure in plan.figures(config):
 
-
-rule figure_dimensionality:
-    input:
-        plan.DIMENSIONALITY,
-    output:
-        plan.figure_files("dimensionality"),
-    log:
-        plan.LOG.format(rule="figure", name="dimensionality"),
-    shell:
-        "{PY} figure dimensionality --out figures/dimensionality {input} 2> {log}"
-
-
-rule figure_ed_encoding:
-    input:
-        plan.DIMENSIONALITY,
-        plan.ENCODING,
-    output:
-        plan.figure_files("ed_encoding"),
-    log:
-        plan.LOG.format(rule="figure", name="ed_encoding"),
-    shell:
-        "{PY} figure ed_encoding --out figures/ed_encoding {input} 2> {log}"
+    rule:
+        name:
+            f"figure_{figure}"
+        input:
+            plan.figure_inputs(config, figure),
+        output:
+            report(
+                plan.FIGURE.format(figure=figure, ext="png"),
+                caption=f"../report/{figure}.rst",
+                category="Figures",
+            ),
+            plan.FIGURE.format(figure=figure, ext="pdf"),
+        log:
+            plan.LOG.format(rule="figure", name=figure),
+        params:
+            name=figure,
+        shell:
+            "{PY} figure {params.name} --out figures/{params.name} {input} 2> {log}"

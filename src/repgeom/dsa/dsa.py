@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from itertools import combinations, product
 from typing import Any
 
 import numpy as np
 import xarray as xr
-from tqdm.auto import tqdm
 
 from repgeom.dsa.dmd import DMD
 from repgeom.dsa.simdist import SimilarityTransformDist
 from repgeom.errors import NotFittedError
 from repgeom.store import REP_A, REP_B
+
+log = logging.getLogger(__name__)
 
 
 def _is_collection(data: Any) -> bool:
@@ -93,8 +95,11 @@ class DSA:
             self.dmds_y = [DMD(y, **self.dmd_kwargs).fit() for y in ys]
         return self
 
-    def _pair(self, a: DMD, b: DMD) -> float:
-        return self.simdist.fit_score(a.A_v, b.A_v)
+    def _pairs(self, pairs: list[tuple[DMD, DMD]]) -> np.ndarray:
+        """Distances of many DMD pairs in batched searches (see ``fit_score_many``)."""
+        if self.progress:
+            log.info("DSA: %d pairs", len(pairs))
+        return self.simdist.fit_score_many([(a.A_v, b.A_v) for a, b in pairs])
 
     def score(self) -> float | np.ndarray:
         """Distances among the fitted systems (see the class docstring for the shape)."""
@@ -104,13 +109,15 @@ class DSA:
             K = len(self.dmds)
             D = np.zeros((K, K))
             pairs = list(combinations(range(K), 2))
-            for i, j in tqdm(pairs, desc="DSA pairs", disable=not self.progress):
-                D[i, j] = D[j, i] = self._pair(self.dmds[i], self.dmds[j])
+            values = self._pairs([(self.dmds[i], self.dmds[j]) for i, j in pairs])
+            for (i, j), value in zip(pairs, values, strict=True):
+                D[i, j] = D[j, i] = value
             return D if _is_collection(self.X) else 0.0
         D = np.zeros((len(self.dmds), len(self.dmds_y)))
         pairs = list(product(range(len(self.dmds)), range(len(self.dmds_y))))
-        for i, j in tqdm(pairs, desc="DSA pairs", disable=not self.progress):
-            D[i, j] = self._pair(self.dmds[i], self.dmds_y[j])
+        values = self._pairs([(self.dmds[i], self.dmds_y[j]) for i, j in pairs])
+        for (i, j), value in zip(pairs, values, strict=True):
+            D[i, j] = value
         if not _is_collection(self.X) and not _is_collection(self.Y):
             return float(D[0, 0])
         return D

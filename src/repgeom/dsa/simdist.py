@@ -104,19 +104,22 @@ def _optimise_orthogonal(
     screen: int = 50,
     keep: int = 2,
     device: str | torch.device = "cpu",
-) -> tuple[float, np.ndarray]:
-    """Batched Riemannian ascent of ``f(C) = tr(Aᵀ C B Cᵀ)`` from every start; best (f, C).
+) -> tuple[np.ndarray, np.ndarray]:
+    """Batched Riemannian ascent of ``f(C) = tr(Aᵀ C B Cᵀ)`` for many pairs and starts.
 
-    After ``screen`` iterations only the ``keep`` best unconverged starts (and the best
-    overall) go on: delay-embedded operators give flat, ill-conditioned landscapes where
-    runs need many iterations, and the ranking of starts is settled early.
+    ``A``, ``B``: (pairs, n, n); ``starts``: (pairs, starts, n, n). Returns the best value
+    (pairs,) and its C (pairs, n, n). Every pair and start advances in the same tensor
+    program, so many small pairs cost about as much Python as one. After ``screen`` iterations
+    only the ``keep`` best unconverged starts of each pair and its best overall go on:
+    delay-embedded operators give flat, ill-conditioned landscapes where runs need many
+    iterations, and the ranking of starts is settled early.
     """
-    At, Bt = (torch.from_numpy(M)[None].to(device) for M in (A, B))
-    C = torch.from_numpy(starts).to(device)
-    eye = torch.eye(len(A), dtype=C.dtype, device=device)
+    At, Bt = (torch.from_numpy(M)[:, None].to(device) for M in (A, B))  # (P, 1, n, n)
+    C = torch.from_numpy(starts).to(device)  # (P, S, n, n)
+    eye = torch.eye(A.shape[-1], dtype=C.dtype, device=device)
 
     def value(C: torch.Tensor) -> torch.Tensor:
-        return torch.einsum("ij,bij->b", At[0], C @ Bt @ C.mT)
+        return (At * (C @ Bt @ C.mT)).sum(dim=(-2, -1))
 
     def direction(C: torch.Tensor) -> torch.Tensor:
         G = At @ C @ Bt.mT + At.mT @ C @ Bt
@@ -124,18 +127,25 @@ def _optimise_orthogonal(
         return (M - M.mT) / 2  # ascent direction Ω in the Lie algebra
 
     def retract(C: torch.Tensor, omega: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        half = t[:, None, None] / 2 * omega
+        half = t[..., None, None] / 2 * omega
         return C @ torch.linalg.solve(eye - half, eye + half)
 
     f, omega = value(C), direction(C)
-    step = torch.full_like(f, 1.0 / (1e-12 + float(np.linalg.norm(A, 2) * np.linalg.norm(B, 2))))
+    scale = np.linalg.norm(A, 2, axis=(1, 2)) * np.linalg.norm(B, 2, axis=(1, 2))
+    step = (1.0 / (1e-12 + torch.from_numpy(scale).to(f)))[:, None].expand_as(f).clone()
     active = torch.ones_like(f, dtype=torch.bool)
     for iteration in range(max_iter):
-        if iteration == screen and len(f) > keep:  # continue only the most promising starts
-            top = torch.topk(torch.where(active, f, f - 1e9), keep).indices
-            top = torch.unique(torch.cat([top, torch.argmax(f)[None]]))
-            C, f, omega, step, active = C[top], f[top], omega[top], step[top], active[top]
-        norm2 = (omega**2).sum(dim=(1, 2))
+        if iteration == screen and f.shape[1] > keep + 1:  # only the most promising go on
+            key = torch.where(active, f, f - 1e9)
+            key = key + 1e10 * (f == f.max(dim=1, keepdim=True).values)  # keep each best
+            top = torch.topk(key, keep + 1, dim=1).indices
+
+            def pick(x: torch.Tensor, top: torch.Tensor = top) -> torch.Tensor:
+                index = top.reshape(*top.shape, *([1] * (x.dim() - 2)))
+                return torch.gather(x, 1, index.expand(*top.shape, *x.shape[2:]))
+
+            C, f, omega, step, active = (pick(x) for x in (C, f, omega, step, active))
+        norm2 = (omega**2).sum(dim=(-2, -1))
         active &= norm2.sqrt() >= tol
         if not bool(active.any()):
             break
@@ -151,15 +161,16 @@ def _optimise_orthogonal(
         active &= moved  # no ascent left at round-off: this start has converged
         omega_new = direction(C_new)
         # Barzilai–Borwein step for the next iteration (from the change in Ω)
-        s, y = t[:, None, None] * omega, omega - omega_new
-        sy = (s * y).sum(dim=(1, 2))
-        bb = (s * s).sum(dim=(1, 2)) / sy.clamp_min(1e-300)
+        s, y = t[..., None, None] * omega, omega - omega_new
+        sy = (s * y).sum(dim=(-2, -1))
+        bb = (s * s).sum(dim=(-2, -1)) / sy.clamp_min(1e-300)
         step = torch.where(sy > 0, bb.clamp(1e-6, 1e6), step * 2)
-        C = torch.where(moved[:, None, None], C_new, C)
+        C = torch.where(moved[..., None, None], C_new, C)
         f = torch.where(moved, f_new, f)
-        omega = torch.where(moved[:, None, None], omega_new, omega)
-    best = int(torch.argmax(f))
-    return float(f[best]), C[best].cpu().numpy()
+        omega = torch.where(moved[..., None, None], omega_new, omega)
+    best = torch.argmax(f, dim=1)
+    rows = torch.arange(len(best), device=best.device)
+    return f[rows, best].cpu().numpy(), C[rows, best].cpu().numpy()
 
 
 def _score_from_cos(cos: float, score_method: str) -> float:
@@ -296,23 +307,11 @@ class SimilarityTransformDist:
             self.C_star = None
             self.score_ = wasserstein(A, B, self.wasserstein_compare)
             return self
-        norm_a, norm_b = np.linalg.norm(A), np.linalg.norm(B)
-        if norm_a == 0 or norm_b == 0:
-            raise InvalidInputError("an operator is all zeros; its angle is undefined")
-        A, B = A / norm_a, B / norm_b
-        # d(A, B) at C is d(B, A) at Cᵀ: searching in a canonical order makes the result
-        # symmetric exactly, not only up to the optimiser's tolerance
-        swap = A.tobytes() > B.tobytes()
-        first, second = (B, A) if swap else (A, B)
-        group = "SO(n)" if self.group == "SO(n)" else "O(n)"
-        n_random = self.n_random if self.n_random is not None else (8 if len(A) <= 32 else 2)
-        starts = _starts(first, second, group, n_random, self.seed)
-        cos, C = _optimise_orthogonal(
-            first, second, starts, self.max_iter, self.tol, device=torch.device(self.device)
-        )
-        C = C.T if swap else C
+        ((cos,), (C,)) = self._orthogonal_search([(A, B)])
         self.C_star, self.score_ = C, _score_from_cos(cos, self.score_method)
         if self.group == "GL(n)":
+            norm_a, norm_b = np.linalg.norm(A), np.linalg.norm(B)
+            A, B = A / norm_a, B / norm_b
             # Conjugation keeps eigenvalues, not norms: under GL(n) the euclidean score is
             # taken on the raw operators (as dsa-metric 1.0.2, the version with GL(n)).
             if self.score_method == "euclidean":
@@ -323,6 +322,63 @@ class SimilarityTransformDist:
             if score < self.score_:
                 self.C_star, self.score_ = C_gl, score
         return self
+
+    def _orthogonal_search(
+        self, pairs: list[tuple[np.ndarray, np.ndarray]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Best ``cos = ⟨A, C B Cᵀ⟩`` (unit-norm A, B) and its C over O(n) or SO(n), for pairs
+        of equal-size operators, all in one batch."""
+        firsts, seconds, swaps, starts = [], [], [], []
+        group = "SO(n)" if self.group == "SO(n)" else "O(n)"
+        for A, B in pairs:
+            norm_a, norm_b = np.linalg.norm(A), np.linalg.norm(B)
+            if norm_a == 0 or norm_b == 0:
+                raise InvalidInputError("an operator is all zeros; its angle is undefined")
+            A, B = A / norm_a, B / norm_b
+            # d(A, B) at C is d(B, A) at Cᵀ: searching in a canonical order makes the result
+            # symmetric exactly, not only up to the optimiser's tolerance
+            swap = A.tobytes() > B.tobytes()
+            first, second = (B, A) if swap else (A, B)
+            n_random = self.n_random if self.n_random is not None else (8 if len(A) <= 32 else 2)
+            firsts.append(first)
+            seconds.append(second)
+            swaps.append(swap)
+            starts.append(_starts(first, second, group, n_random, self.seed))
+        cos, C = _optimise_orthogonal(
+            np.stack(firsts),
+            np.stack(seconds),
+            np.stack(starts),
+            self.max_iter,
+            self.tol,
+            device=torch.device(self.device),
+        )
+        C = np.where(np.asarray(swaps)[:, None, None], C.transpose(0, 2, 1), C)
+        return cos, C
+
+    def fit_score_many(self, pairs: list[tuple[Any, Any]], batch_bytes: int = 2**28) -> np.ndarray:
+        """Distances of many operator pairs at once (one batched search per chunk of pairs
+        of one size, ``batch_bytes`` of starts at most); equal to ``fit_score`` pair by pair.
+        GL(n), Wasserstein and pairs of different sizes go pair by pair."""
+        ops = [(_as_operator(A, "A"), _as_operator(B, "B")) for A, B in pairs]
+        out = np.empty(len(ops))
+        batched = [
+            k
+            for k, (A, B) in enumerate(ops)
+            if self.score_method != "wasserstein" and self.group != "GL(n)" and A.shape == B.shape
+        ]
+        for k in sorted(set(range(len(ops))) - set(batched)):
+            out[k] = self.fit_score(*ops[k])
+        by_size: dict[int, list[int]] = {}
+        for k in batched:
+            by_size.setdefault(len(ops[k][0]), []).append(k)
+        for n, ks in by_size.items():
+            per_pair = 16 * n * n * 8 * 4  # starts × (C, Ω, temporaries) in float64
+            chunk = max(1, batch_bytes // per_pair)
+            for lo in range(0, len(ks), chunk):
+                part = ks[lo : lo + chunk]
+                cos, _ = self._orthogonal_search([ops[k] for k in part])
+                out[part] = [_score_from_cos(float(c), self.score_method) for c in cos]
+        return out
 
     def score(self, A: Any = None, B: Any = None, **_ignored: Any) -> float:
         """The score of the last fit (or fit ``A``, ``B`` first when given)."""

@@ -49,15 +49,16 @@ Estimator = Literal["biased", "unbiased"]
 
 
 def cka(
-    X: Any, Y: Any, *, kernel: Callable | None = None, estimator: Estimator = "biased"
+    X: Any, Y: Any, *, kernel: Callable | str | None = None, estimator: Estimator = "biased"
 ) -> float:
     """Centered kernel alignment of two representations (a similarity in [0, 1] for the
     biased estimator).
 
     Parameters
     ----------
-    kernel : callable, optional
-        ``k(X) → Gram``; default :class:`~repgeom.metrics.kernels.Linear`.
+    kernel : callable or str, optional
+        ``k(X) → Gram``, or a name (``linear``, ``squared_exponential``, ``laplace``);
+        default :class:`~repgeom.metrics.kernels.Linear`.
     estimator : {"biased", "unbiased"}
         ``biased``: ``⟨K_c, L_c⟩ / (‖K_c‖ ‖L_c‖)`` (Kornblith et al. 2019), which reads about
         0.2 even on unrelated data of 32 stimuli; ``unbiased``: from the unbiased HSIC (Song
@@ -68,11 +69,11 @@ def cka(
     InvalidInputError
         If a Gram matrix is constant (CKA undefined) instead of returning NaN.
     """
-    from repgeom.metrics.kernels import Linear, center, kernel_cka
+    from repgeom.metrics.kernels import center, kernel_cka, resolve_kernel
 
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     check_same_stimuli(X, Y)
-    kernel = kernel or Linear()
+    kernel = resolve_kernel(kernel)
     K, L = center(kernel(X)), center(kernel(Y))
     if not (np.any(K) and np.any(L)):
         raise InvalidInputError("a centred Gram matrix is zero (constant data): CKA is undefined")
@@ -80,7 +81,7 @@ def cka(
 
 
 def angular_cka(
-    X: Any, Y: Any, *, kernel: Callable | None = None, use_unbiased_hsic: bool = True
+    X: Any, Y: Any, *, kernel: Callable | str | None = None, use_unbiased_hsic: bool = True
 ) -> float:
     """repsim's ``AngularCKA`` distance: ``arccos(⟨P_X, P_Y⟩)``.
 
@@ -90,11 +91,11 @@ def angular_cka(
     the diagonal of ``K_c`` is zeroed before normalising — repsim's own "unbiased" variant, not
     Song et al.'s estimator. Without it this is ``arccos`` of biased CKA.
     """
-    from repgeom.metrics.kernels import Linear, center
+    from repgeom.metrics.kernels import center, resolve_kernel
 
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     check_same_stimuli(X, Y)
-    kernel = kernel or Linear()
+    kernel = resolve_kernel(kernel)
     points = []
     for M in (X, Y):
         K = center(kernel(M))

@@ -102,6 +102,21 @@ class Laplace(_DistanceKernel):
         return np.exp(-np.sqrt(d2) / ell)
 
 
+#: Kernel names (config files, ``repgeom.compare(..., kernel="laplace")``).
+KERNELS = {"linear": Linear, "squared_exponential": SquaredExponential, "laplace": Laplace}
+
+
+def resolve_kernel(kernel: Any) -> Any:
+    """A kernel object from a kernel, a name of :data:`KERNELS`, or None (linear)."""
+    if kernel is None:
+        return Linear()
+    if isinstance(kernel, str):
+        if kernel not in KERNELS:
+            raise InvalidInputError(f"kernel={kernel!r}; choose from {sorted(KERNELS)}")
+        return KERNELS[kernel]()
+    return kernel
+
+
 def center(K: np.ndarray) -> np.ndarray:
     """Double centring ``H K H`` with ``H = I − 11ᵀ/n``."""
     K = np.asarray(K, dtype=np.float64)

@@ -45,7 +45,9 @@ NEAR_ZERO_COS = 1 - 1e-3
 DEFAULT_BATCH_BYTES = 2 * 2**30
 
 
-def _pairs(n: int, block: tuple[int, int] | None, block_size: int | None) -> list[tuple[int, int]]:
+def block_pairs(
+    n: int, block: tuple[int, int] | None, block_size: int | None
+) -> list[tuple[int, int]]:
     """Pairs (i, j), i < j, optionally restricted to one block of the matrix."""
     if block is None:
         return list(combinations(range(n), 2))
@@ -157,7 +159,7 @@ def pairwise_matrix(
     n = len(train)
     if test is not None and len(test) != n:
         raise InvalidInputError(f"{n} training but {len(test)} test representations")
-    pairs = _pairs(n, block, block_size)
+    pairs = block_pairs(n, block, block_size)
     D_train = np.full((n, n), np.nan)
     D_test = None if test is None else np.full((n, n), np.nan)
     np.fill_diagonal(D_train, 0.0)

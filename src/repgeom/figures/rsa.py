@@ -1,0 +1,62 @@
+"""The RSA tutorial's figure over the workflow's representations.
+
+Top row: the RDMs of each layer of the first model and of each brain dataset, each shown as
+percentiles of its own entries (rank colouring, as in rsatoolbox's ``show_rdm``), stimuli
+sorted by category. Bottom: the second-order RDM ``1 − compare(RDMᵢ, RDMⱼ)`` over every
+representation (the configured RSA metric) and its 2-D MDS map.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from repgeom import store
+from repgeom.figures import panels, style
+from repgeom.metrics.rsa import matrix_to_vector, percentile_transform, vector_to_matrix
+
+#: RDMs drawn in the top row at most.
+MAX_RDMS = 8
+
+
+def render(
+    inputs: Sequence[str | os.PathLike[str]], out_stem: str | os.PathLike[str]
+) -> list[Path]:
+    """Figure from ``results/rdms/{stimset}.nc`` and the RSA metric's distance store."""
+    style.apply()
+    rdm_path, rsa_path = inputs
+    rdms = store.read(rdm_path, "rdms")
+    second = store.read(rsa_path, "distances")["distance"]
+    kinds = [str(k) for k in rdms[f"{store.REP}_kind"].values]
+    models = [str(m) for m in rdms[f"{store.REP}_model"].values]
+    first_model = next(m for m, k in zip(models, kinds, strict=True) if k == "model")
+    shown = [i for i, (m, k) in enumerate(zip(models, kinds, strict=True)) if m == first_model]
+    shown = (shown + [i for i, k in enumerate(kinds) if k == "brain"])[:MAX_RDMS]
+    order = np.argsort(rdms[store.CATEGORY].values, kind="stable")
+    fig = plt.figure(figsize=(2.2 * max(len(shown), 5), 9), layout="constrained")
+    grid = fig.add_gridspec(2, len(shown), height_ratios=[1, 2.6])
+    for col, i in enumerate(shown):
+        ax = fig.add_subplot(grid[0, col])
+        M = rdms["rdm"].values[i][order][:, order]
+        P = vector_to_matrix(percentile_transform(matrix_to_vector(M)))
+        ax.imshow(P, cmap="bone", vmin=0, vmax=100)
+        ax.set(xticks=[], yticks=[], title=str(rdms[store.REP].values[i]))
+        ax.title.set_fontsize(7)
+    bottom = grid[1, :].subgridspec(1, 2)
+    ax_mat, ax_map = fig.add_subplot(bottom[0, 0]), fig.add_subplot(bottom[0, 1])
+    names = [str(n) for n in second[store.REP_A].values]
+    method = f"{rdms['rdm'].attrs['method']} RDMs, {second.attrs['params']}"
+    panels.heatmap(
+        ax_mat,
+        panels.dissimilarity(second),
+        names,
+        "second-order RDM",
+        f"1 − similarity ({method})",
+    )
+    panels.mds_map(ax_map, second, "MDS of the second-order RDM")
+    fig.suptitle(f"{rdms.attrs['stimset']}: RDMs (percentile of each RDM)")
+    return style.save(fig, out_stem)

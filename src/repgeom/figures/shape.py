@@ -1,0 +1,50 @@
+"""Shape-metric distances over all representations: the matrix ordered by hierarchical
+clustering with its dendrogram, and a 2-D MDS map (colour = model, size = depth, star = brain).
+
+The matrix is the first ``linear_shape`` metric of the config (generalized shape metric,
+Williams et al. 2021: ``d(X, Y) = min_{Q ∈ O(n)} arccos(⟨φ(X), φ(Y) Q⟩ / ‖φ(X)‖‖φ(Y)‖)`` for
+the angular score).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from scipy.cluster.hierarchy import dendrogram, linkage
+
+from repgeom import store
+from repgeom.figures import panels, style
+from repgeom.metrics.rsa import matrix_to_vector
+
+
+def render(
+    inputs: Sequence[str | os.PathLike[str]], out_stem: str | os.PathLike[str]
+) -> list[Path]:
+    """Figure from one ``results/distances/{stimset}/{metric}.nc`` store."""
+    style.apply()
+    (path,) = inputs
+    ds = store.read(path, "distances")
+    da = ds["distance"]
+    D = panels.dissimilarity(da)
+    names = [str(n) for n in da[store.REP_A].values]
+    tree = linkage(matrix_to_vector((D + D.T) / 2), method="average")
+    fig = plt.figure(figsize=(15, 6), layout="constrained")
+    grid = fig.add_gridspec(1, 3, width_ratios=[1, 2.2, 2])
+    ax_tree, ax_mat, ax_map = (fig.add_subplot(grid[0, i]) for i in range(3))
+    order = dendrogram(tree, ax=ax_tree, orientation="left", no_labels=True, color_threshold=0)[
+        "leaves"
+    ][::-1]
+    ax_tree.set(title="average linkage", xlabel="distance", yticks=[])
+    label = f"{ds.attrs['metric']} ({ds.attrs['method']}, {ds.attrs['params']})"
+    panels.heatmap(
+        ax_mat,
+        D[order][:, order],
+        [names[i] for i in order],
+        f"{ds.attrs['stimset']}: distances",
+        label,
+    )
+    panels.mds_map(ax_map, da, "MDS of the distance matrix")
+    return style.save(fig, out_stem)

@@ -1,0 +1,142 @@
+"""Every representation of a stimulus set, model layers and brains alike, on common stimuli.
+
+The distance matrices of the workflow compare *all* representations of a stimulus set: each
+configured layer of each model (its exact reduced store, :mod:`repgeom.reduce`) and each neural
+dataset recorded on the same stimuli (responses averaged over repetitions). This module loads
+them once, matches their stimuli by ``stimulus_id`` and describes each one (kind, model,
+layer, training, depth) so that result stores can label their ``rep_a`` / ``rep_b`` axes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import xarray as xr
+
+from repgeom import store
+from repgeom.errors import InvalidInputError
+
+#: ``kind`` of a representation: a model layer or a neural dataset.
+MODEL_KIND, BRAIN_KIND = "model", "brain"
+#: Per-representation labels carried as coords on the ``rep_a`` / ``rep_b`` dims.
+LABELS = ("kind", "model", "layer", "training", "depth")
+
+
+@dataclass
+class Representation:
+    """One representation on a stimulus set.
+
+    ``features`` rows are stimuli (times frames for clips: ``lead`` gives the shape): the exact
+    reduced rows of a model layer, or the repetition-averaged responses of a neural dataset.
+    ``row_mean`` and ``n_units`` restore what a rotation loses (per-row means over the original
+    units, the original width), so RDMs stay exact (:func:`repgeom.metrics.rsa.rdm_from_reduced`).
+    ``samples`` holds the single trials (stimulus, repetition, units) where there are any.
+    """
+
+    name: str
+    features: np.ndarray
+    row_mean: np.ndarray
+    n_units: int
+    labels: dict[str, str | float]
+    lead: tuple[int, ...]
+    samples: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def series(self) -> np.ndarray:
+        """Rows regrouped as (stimulus, time, units) for dynamics (clips only)."""
+        if len(self.lead) != 2:
+            raise InvalidInputError(f"{self.name}: no time dim; dynamics need clips")
+        return self.features.reshape(*self.lead, -1)
+
+
+def rep_name(model: str, layer: str) -> str:
+    """The name of a model layer among all representations: ``model/layer``."""
+    return f"{model}/{layer}"
+
+
+def _model_rep(ds: xr.Dataset) -> Representation:
+    features = ds["features"]
+    time = (store.TIME,) if store.TIME in features.dims else ()
+    arr = features.transpose(store.STIMULUS, *time, store.COMPONENT).values
+    lead = arr.shape[:-1]
+    row_mean = ds["row_mean"].transpose(store.STIMULUS, *time).values.reshape(-1)
+    model, layer = str(ds.attrs["model"]), str(ds.attrs["layer"])
+    depth = int(ds.attrs["layer_index"]) / max(int(ds.attrs["n_layers"]) - 1, 1)
+    return Representation(
+        name=rep_name(model, layer),
+        features=arr.reshape(-1, arr.shape[-1]),
+        row_mean=row_mean,
+        n_units=int(ds.attrs["n_units"]),
+        labels={
+            "kind": MODEL_KIND,
+            "model": model,
+            "layer": layer,
+            "training": str(ds.attrs["training"]),
+            "depth": depth,
+        },
+        lead=lead,
+    )
+
+
+def _brain_rep(ds: xr.Dataset) -> Representation:
+    responses = ds["responses"]
+    time = (store.TIME,) if store.TIME in responses.dims else ()
+    trials = responses.transpose(store.STIMULUS, *time, store.REPETITION, store.NEUROID).values
+    mean = trials.mean(axis=-2)
+    lead = mean.shape[:-1]
+    rows = mean.reshape(-1, mean.shape[-1])
+    name = str(ds.attrs["neural"])
+    return Representation(
+        name=name,
+        features=rows,
+        row_mean=rows.mean(axis=1),
+        n_units=rows.shape[1],
+        labels={"kind": BRAIN_KIND, "model": name, "layer": "-", "training": "brain", "depth": 1.0},
+        lead=lead,
+        samples=None if time else trials,
+    )
+
+
+def load_representations(
+    activation_files: Sequence[str | os.PathLike[str]],
+    neural_files: Sequence[str | os.PathLike[str]] = (),
+) -> list[Representation]:
+    """Load model-layer stores and neural stores of one stimulus set, in a common stimulus order.
+
+    The order of the result is the order of the arguments (model layers first, then brains);
+    stimuli follow the first store's ``stimulus_id`` order.
+
+    Raises
+    ------
+    InvalidInputError
+        If nothing is given or the stores are on different stimulus sets.
+    ShapeMismatchError
+        If their stimulus ids differ.
+    """
+    stores = [store.read(p, "activations") for p in activation_files]
+    stores += [store.read(p, "neural") for p in neural_files]
+    if not stores:
+        raise InvalidInputError("no representations given: pass activation or neural stores")
+    stimsets = {str(ds.attrs.get("stimset")) for ds in stores}
+    if len(stimsets) != 1:
+        raise InvalidInputError(
+            f"representations come from different stimulus sets {sorted(stimsets)}; "
+            "compare representations of one stimulus set at a time"
+        )
+    reference = stores[0]
+    reps = []
+    for path, ds in zip([*activation_files, *neural_files], stores, strict=True):
+        _, aligned = store.align_stimuli(reference, ds)
+        rep = _brain_rep(aligned) if ds.attrs["kind"] == "neural" else _model_rep(aligned)
+        if any(r.name == rep.name for r in reps):
+            raise InvalidInputError(f"{path}: representation {rep.name!r} is given twice")
+        reps.append(rep)
+    return reps
+
+
+def label_coords(reps: Sequence[Representation], dim: str) -> dict[str, tuple[str, list]]:
+    """Coords describing each representation along ``dim`` (``{dim}_kind``, ``{dim}_model``...)."""
+    return {f"{dim}_{key}": (dim, [r.labels[key] for r in reps]) for key in LABELS}

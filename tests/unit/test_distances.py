@@ -1,0 +1,125 @@
+"""All-representation distance matrices: blocks, assembly, metric families, labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from repgeom import distances as dist
+from repgeom.config import SCHEMA_PATH
+from repgeom.errors import InvalidInputError
+from repgeom.metrics import compare
+from repgeom.metrics.rsa import compare_rdms, rdm
+from repgeom.representations import Representation
+
+
+def _rep(name: str, X: np.ndarray, samples: np.ndarray | None = None, kind: str = "model"):
+    return Representation(
+        name=name,
+        features=X,
+        row_mean=X.mean(axis=1),
+        n_units=X.shape[1],
+        labels={"kind": kind, "model": name, "layer": "l", "training": "untrained", "depth": 0.5},
+        lead=(X.shape[0],),
+        samples=samples,
+    )
+
+
+@pytest.fixture(scope="module")
+def reps():
+    rng = np.random.default_rng(0)
+    out = [_rep(f"r{k}", rng.standard_normal((20, 5 + k))) for k in range(5)]
+    trials = rng.standard_normal((20, 3, 6))
+    out.append(_rep("brain", trials.mean(axis=1), samples=trials, kind="brain"))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        ("linear_shape", {"alpha": 0.5}),
+        ("rsa", {"rdm_method": "correlation", "comparator": "spearman"}),
+        ("angular_cka", {"kernel": "linear"}),
+        ("cka", {}),
+        ("energy_stochastic", {"n_components": 4, "niter": 20}),
+    ],
+)
+def test_blocks_assemble_to_the_full_matrix(reps, method, params):
+    full = dist.distance_block(reps, method, params, n_jobs=1, progress=False)
+    assert np.isfinite(full).all() and np.allclose(full, full.T)
+    blocks = [
+        dist.distance_block(reps, method, params, block=b, block_size=4, n_jobs=1, progress=False)
+        for b in dist.block_ids(len(reps), 4)
+    ]
+    for block in blocks:  # each block leaves the rest of the matrix open
+        assert np.isnan(block).any()
+    das = [dist.as_dataarray(b, reps, "m", method, params) for b in blocks]
+    combined = dist.combine_blocks(das)
+    np.testing.assert_allclose(combined.values, full, rtol=1e-10, atol=1e-12)
+    assert list(combined["rep_a_kind"].values) == ["model"] * 5 + ["brain"]
+    assert combined.attrs["metric_kind"] == dist.metric_kind(method)
+
+
+def test_matrix_entries_are_the_library_metrics(reps):
+    D = dist.distance_block(reps, "rsa", {"comparator": "kendall"}, n_jobs=1, progress=False)
+    a, b = reps[0].features, reps[3].features
+    assert D[0, 3] == pytest.approx(
+        compare_rdms(rdm(a, "correlation"), rdm(b, "correlation"), "kendall"), abs=1e-12
+    )
+    C = dist.distance_block(reps, "angular_cka", {}, n_jobs=1, progress=False)
+    assert C[1, 4] == pytest.approx(compare(reps[1].features, reps[4].features, "angular_cka"))
+    assert np.all(np.diag(C) == 0)
+    S = dist.distance_block(reps, "cka", {}, n_jobs=1, progress=False)
+    np.testing.assert_allclose(np.diag(S), 1.0)  # a similarity keeps self-similarity
+
+
+def test_deterministic_representations_are_point_masses_for_stochastic_metrics(reps):
+    samples = dist._stochastic_samples(reps[0], 3, 4)
+    assert samples.shape == (20, 4, 3)
+    assert np.ptp(samples, axis=1).max() == 0  # its one response, repeated
+    brain = dist._stochastic_samples(reps[-1], 3, 3)
+    assert np.ptp(brain, axis=1).max() > 0
+    with pytest.raises(InvalidInputError, match="repetitions"):
+        dist._stochastic_samples(reps[-1], 3, 5)
+
+
+def test_combine_rejects_missing_or_conflicting_blocks(reps):
+    blocks = [
+        dist.as_dataarray(
+            dist.distance_block(reps, "cka", {}, block=b, block_size=4, n_jobs=1, progress=False),
+            reps,
+            "m",
+            "cka",
+            {},
+        )
+        for b in dist.block_ids(len(reps), 4)
+    ]
+    with pytest.raises(InvalidInputError, match="in no block"):
+        dist.combine_blocks(blocks[:2])
+    bad = blocks[0].copy(data=blocks[0].values + 1)
+    with pytest.raises(InvalidInputError, match="disagree"):
+        dist.combine_blocks([*blocks, bad])
+    with pytest.raises(InvalidInputError, match="no blocks"):
+        dist.combine_blocks([])
+
+
+def test_unknown_methods_fail_and_the_schema_lists_every_method():
+    with pytest.raises(InvalidInputError, match="unknown metric method"):
+        dist.metric_kind("procrustes")
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    assert sorted(schema["$defs"]["metric"]["properties"]["method"]["enum"]) == dist.methods()
+
+
+def test_block_ids_cover_each_pair_once():
+    for n, size in [(1, 3), (7, 3), (9, 3), (10, 64)]:
+        pairs = [
+            (i, j)
+            for bi, bj in dist.block_ids(n, size)
+            for i in range(bi * size, min((bi + 1) * size, n))
+            for j in range(bj * size, min((bj + 1) * size, n))
+            if i < j or (bi != bj and i != j)
+        ]
+        assert sorted({tuple(sorted(p)) for p in pairs}) == [
+            (i, j) for i in range(n) for j in range(i + 1, n)
+        ]
