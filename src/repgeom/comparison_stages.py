@@ -134,7 +134,11 @@ def dsa_stage(
     spec: Mapping[str, Any],
     out: str | os.PathLike[str],
 ) -> Path:
-    """DSA between every representation of a clip set (trials = clips), ``results/dsa/{clipset}.nc``."""
+    """DSA between every representation of a clip set (clips are trials).
+
+    Writes ``results/dsa/{clipset}.nc``; each representation enters on its ``n_components``
+    leading principal axes.
+    """
     from repgeom.dsa import DSA
 
     reps = load_representations(activation_files, neural_files)
