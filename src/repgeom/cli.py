@@ -50,6 +50,9 @@ def _cmd_models(args: argparse.Namespace) -> None:
 def _cmd_inspect(args: argparse.Namespace) -> None:
     from repgeom import store
 
+    if str(args.path).endswith(".png"):
+        _inspect_figure(args.path)
+        return
     ds = store.read(args.path)
     print(f"{args.path}  (kind: {ds.attrs.get('kind')})")
     print("dims:   " + ", ".join(f"{d}={n}" for d, n in ds.sizes.items()))
@@ -65,6 +68,23 @@ def _cmd_inspect(args: argparse.Namespace) -> None:
     print("provenance:")
     for key, value in ds.attrs.items():
         print(f"  {key}: {value}")
+
+
+def _inspect_figure(path: str) -> None:
+    """Print the stores a figure was made from and how each was made."""
+    from PIL import Image
+
+    from repgeom.errors import SchemaError
+    from repgeom.figures.style import PROVENANCE_KEY
+
+    text = Image.open(path).text.get(PROVENANCE_KEY)
+    if text is None:
+        raise SchemaError(f"{path}: no repgeom provenance; was it rendered by `repgeom figure`?")
+    print(f"{path}  (figure) made from:")
+    for record in json.loads(text):
+        print(f"  {record.pop('store')}")
+        for key, value in record.items():
+            print(f"    {key}: {value}")
 
 
 def _cmd_check_config(args: argparse.Namespace) -> None:
@@ -176,8 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list the torchvision architectures repgeom can build")
     p.set_defaults(func=_cmd_models)
 
-    p = sub.add_parser("inspect", help="show a store's dims, coords and provenance")
-    p.add_argument("path", help="a .nc file written by repgeom")
+    p = sub.add_parser(
+        "inspect", help="show a store's dims, coords and provenance, or what a figure was made of"
+    )
+    p.add_argument("path", help="a .nc store or a .png figure written by repgeom")
     p.set_defaults(func=_cmd_inspect)
 
     p = sub.add_parser("check-config", help="validate a workflow config file")

@@ -34,7 +34,8 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get install -y --no-install-recommends slurm-wlm slurmdbd munge mariadb-server >/dev/null \
     || { apt-get update >/dev/null && apt-get install -y --no-install-recommends \
-           slurm-wlm slurmdbd munge mariadb-server >/dev/null; }
+           slurm-wlm slurmdbd munge mariadb-server >/dev/null; } \
+    || { log "could not install the packages (no package index reachable?)"; exit 100; }
 fi
 
 for f in /etc/slurm/slurm.conf /etc/slurm/slurmdbd.conf; do
@@ -47,7 +48,7 @@ stop_all() {
   for pid in "$STATE"/slurmd.pid "$STATE"/slurmctld.pid "$STATE"/slurmdbd.pid; do
     [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null || true
   done
-  [ -f "$STATE/mariadb.pid" ] && kill "$(cat "$STATE/mariadb.pid")" 2>/dev/null || true
+  [ -f /run/mysqld/repgeom.pid ] && kill "$(cat /run/mysqld/repgeom.pid)" 2>/dev/null || true
   [ -f /run/munge/munged.pid ] && kill "$(cat /run/munge/munged.pid)" 2>/dev/null || true
   sleep 1
 }
@@ -111,7 +112,7 @@ log "starting MariaDB"
 install -d -o mysql -g mysql /run/mysqld "$STATE/mysql"
 mariadb-install-db --user=mysql --datadir="$STATE/mysql" >/dev/null
 mariadbd --user=mysql --datadir="$STATE/mysql" --socket=/run/mysqld/mysqld.sock \
-  --pid-file="$STATE/mariadb.pid" --skip-networking=0 --bind-address=127.0.0.1 \
+  --pid-file=/run/mysqld/repgeom.pid --skip-networking=0 --bind-address=127.0.0.1 \
   >"$STATE/mariadb.log" 2>&1 &
 for _ in $(seq 60); do mariadb -e "select 1" >/dev/null 2>&1 && break; sleep 0.5; done
 mariadb -e "CREATE USER IF NOT EXISTS 'slurm'@'localhost' IDENTIFIED BY 'repgeom-local';

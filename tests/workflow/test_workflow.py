@@ -108,6 +108,18 @@ def test_distance_matrices_cover_every_representation(finished):
     assert tutorial.sel(rep_a="circle", rep_b="oval") < tutorial.sel(rep_a="circle", rep_b="walk")
 
 
+def test_inspect_says_how_a_figures_numbers_were_made(finished):
+    proc = subprocess.run(
+        [sys.executable, "-m", "repgeom", "inspect", str(finished / "figures/shape.png")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "results/distances/grat/shape.nc" in proc.stdout
+    for key in ("config_hash", "method: linear_shape", "n_blocks: 3", "repgeom_version"):
+        assert key in proc.stdout
+
+
 def test_report_shows_every_figure(finished):
     snakemake(finished, "--report", "report.html")
     html = (finished / "report.html").read_text(errors="replace")

@@ -79,4 +79,4 @@ def render(
         shrink=0.5,
         pad=0.08,
     )
-    return style.save(fig, out_stem)
+    return style.save(fig, out_stem, inputs)

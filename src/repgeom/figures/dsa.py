@@ -55,4 +55,4 @@ def render(
             ax.set_title(title)
         else:
             panels.heatmap(ax, da.values, names, title, "DSA (angular, rad)", cmap="mako")
-    return style.save(fig, out_stem)
+    return style.save(fig, out_stem, inputs)

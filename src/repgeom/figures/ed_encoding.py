@@ -98,4 +98,4 @@ def render(
         )
         ax_a.legend(title="training (size = depth)", fontsize=7, frameon=False)
     fig.suptitle("Effective dimensionality vs encoding performance")
-    return style.save(fig, out_stem)
+    return style.save(fig, out_stem, inputs)

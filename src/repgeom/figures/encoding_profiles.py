@@ -43,4 +43,4 @@ def render(
             ylabel="median r / noise ceiling",
         )
         ax.legend(fontsize=6, frameon=False)
-    return style.save(fig, out_stem)
+    return style.save(fig, out_stem, inputs)

@@ -59,4 +59,4 @@ def render(
     )
     panels.mds_map(ax_map, second, "MDS of the second-order RDM")
     fig.suptitle(f"{rdms.attrs['stimset']}: RDMs (percentile of each RDM)")
-    return style.save(fig, out_stem)
+    return style.save(fig, out_stem, inputs)

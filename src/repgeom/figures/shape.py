@@ -47,4 +47,4 @@ def render(
         label,
     )
     panels.mds_map(ax_map, da, "MDS of the distance matrix")
-    return style.save(fig, out_stem)
+    return style.save(fig, out_stem, inputs)

@@ -59,4 +59,4 @@ def render(
             fontsize=8,
         )
     fig.suptitle("Stimulus sets")
-    return style.save(fig, out_stem)
+    return style.save(fig, out_stem, inputs)

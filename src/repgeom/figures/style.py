@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -11,6 +13,7 @@ matplotlib.use("Agg")  # figures are files; never open a window (headless CI, SL
 
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
+import xarray as xr  # noqa: E402
 
 from repgeom import store  # noqa: E402
 from repgeom.plan import FIGURE_EXTS as EXTS  # noqa: E402
@@ -25,15 +28,42 @@ def apply() -> None:
     plt.rcParams.update({"figure.dpi": DPI, "savefig.bbox": "tight", "axes.titleweight": "bold"})
 
 
-def save(fig: plt.Figure, out_stem: str | os.PathLike[str]) -> list[Path]:
-    """Write ``fig`` as PNG and PDF next to ``out_stem``, each atomically (temp + rename)."""
+#: PNG text chunk holding a figure's provenance (``repgeom inspect FIGURE.png`` prints it).
+PROVENANCE_KEY = "repgeom-provenance"
+
+
+def provenance(inputs: Sequence[str | os.PathLike[str]]) -> str:
+    """JSON list of the stores a figure was made from, with their provenance attrs."""
+    records = []
+    for path in inputs:
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            attrs = {k: str(v) for k, v in ds.attrs.items()}
+        records.append({"store": str(path), **attrs})
+    return json.dumps(records, indent=1)
+
+
+def save(
+    fig: plt.Figure,
+    out_stem: str | os.PathLike[str],
+    inputs: Sequence[str | os.PathLike[str]] = (),
+) -> list[Path]:
+    """Write ``fig`` as PNG and PDF next to ``out_stem``, each atomically (temp + rename).
+
+    The PNG carries the provenance of its ``inputs`` (see :func:`provenance`) in a text chunk;
+    the PDF lists the input stores in its ``Subject``.
+    """
     out_stem = Path(out_stem)
     out_stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
+    sources = provenance(inputs)
+    metadata = {
+        "png": {PROVENANCE_KEY: sources},
+        "pdf": {"Subject": "repgeom figure from " + ", ".join(map(str, inputs))},
+    }
     for ext in EXTS:
         final = out_stem.with_name(f"{out_stem.name}.{ext}")
         with store.atomic_path(final) as tmp:
-            fig.savefig(tmp, format=ext)
+            fig.savefig(tmp, format=ext, metadata=metadata[ext])
         written.append(final)
     plt.close(fig)
     return written
