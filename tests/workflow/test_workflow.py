@@ -75,8 +75,9 @@ def test_every_store_and_figure_is_written_and_valid(finished):
         for ext in ("png", "pdf"):
             assert (finished / f"figures/{fig}.{ext}").stat().st_size > 1000
     dims = store.read(finished / "results/dimensionality.nc")
-    # layers: union of r18 (stem, block2, pool) and mnet (block2, block6, pool); 16 gratings
-    assert dims.sizes == {"model": 3, "layer": 4, "stimset": 2, "spectrum_index": 16}
+    # layers: union of r18 (stem, block2, pool) and mnet (block2, block6, pool); the longest
+    # spectrum is the clips' 4 clips x 6 frames
+    assert dims.sizes == {"model": 3, "layer": 4, "stimset": 2, "spectrum_index": 24}
     assert list(dims["training"].values) == ["untrained", "untrained", "supervised"]
     enc = store.read(finished / "results/encoding.nc")
     assert enc.sizes == {"model": 3, "layer": 4, "neural": 1, "neuroid": 10}
@@ -90,8 +91,9 @@ def test_every_store_and_figure_is_written_and_valid(finished):
 def test_distance_matrices_cover_every_representation(finished):
     """9 representations of grat (r18: 3 layers, mnet: 3, r18t: 2, the v1 dataset), assembled
     from 3 block jobs; the clip set's DSA matrix has the 8 model layers."""
-    shape = store.read(finished / "results/distances/grat/shape.nc")["distance"]
-    assert shape.sizes == {"rep_a": 9, "rep_b": 9} and shape.attrs["n_blocks"] == 3
+    shape_store = store.read(finished / "results/distances/grat/shape.nc")
+    shape = shape_store["distance"]
+    assert shape.sizes == {"rep_a": 9, "rep_b": 9} and shape_store.attrs["n_blocks"] == 3
     assert list(shape["rep_a"].values[[0, -1]]) == ["r18/stem", "v1"]
     assert shape["rep_a_kind"].values[-1] == "brain"
     D = shape.values
