@@ -6,7 +6,11 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# The embedded default, unless configs are given with --configfile: then only they count
+# (Snakemake would otherwise merge them into the default, adding its models and sets).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
 
 
 wildcard_constraints:

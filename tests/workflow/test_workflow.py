@@ -136,6 +136,14 @@ def test_provenance_says_how_numbers_were_made(finished):
     assert ds.attrs["weights"] == "untrained" and ds.attrs["stimset"] == "grat"
 
 
+def test_a_configfile_replaces_the_default_instead_of_merging_into_it(tmp_path):
+    """From a folder holding the default config.yaml, ``--configfile tiny.yaml`` runs the tiny
+    config alone (Snakemake merges dicts: the default's models and sets would join in)."""
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+    out = snakemake(tmp_path, "--dry-run").stdout
+    assert "photos" not in out and "resnet18_s0" not in out and "grat" in out
+
+
 def test_second_run_has_nothing_to_do(finished):
     proc = snakemake(finished, "--dry-run")
     assert "Nothing to be done" in proc.stdout + proc.stderr
