@@ -107,6 +107,14 @@ def check(config: Mapping[str, Any]) -> None:
             if (stimsets[stimset]["kind"] in CLIP_KINDS) != want_clips:
                 need = "clips (a time dim)" if want_clips else "still images"
                 raise ConfigError(f"analyses.{section}.{key}: {stimset!r} does not hold {need}")
+    from repgeom.distances import check_metric
+
+    for name, metric in analyses.get("distances", {}).get("metrics", {}).items():
+        params = {k: v for k, v in metric.items() if k != "method"}
+        try:
+            check_metric(metric["method"], params)
+        except RepgeomError as exc:
+            raise ConfigError(f"analyses.distances.metrics.{name}: {exc}") from exc
     for name, spec in config["models"].items():
         key = f"models.{name}"
         train = spec.get("train")

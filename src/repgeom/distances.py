@@ -61,6 +61,37 @@ def metric_kind(method: str) -> str:
     return REGISTRY[method].kind
 
 
+def check_metric(method: str, params: Mapping[str, Any]) -> None:
+    """Run ``method`` with ``params`` on three small random representations, so that a wrong
+    parameter fails when the config is read, not hours later in a job.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the method and what went wrong.
+    """
+    rng = np.random.default_rng(0)
+    trials = rng.standard_normal((12, 2, 4))
+    probe = [
+        Representation(
+            name=str(k),
+            features=trials.mean(axis=1) if k == 2 else rng.standard_normal((12, 5)),
+            row_mean=np.zeros(12),
+            n_units=5,
+            labels={},
+            lead=(12,),
+            samples=trials if k == 2 else None,
+        )
+        for k in range(3)
+    ]
+    for rep in probe:
+        rep.row_mean, rep.n_units = rep.features.mean(axis=1), rep.features.shape[1]
+    try:
+        distance_block(probe, method, params, n_jobs=1, progress=False)
+    except (TypeError, ValueError, InvalidInputError) as exc:
+        raise InvalidInputError(f"method {method!r} with {dict(params)}: {exc}") from exc
+
+
 def n_blocks(n_reps: int, block_size: int) -> int:
     """Blocks per side of a K×K matrix: ``ceil(K / block_size)``."""
     return -(-n_reps // block_size)
