@@ -18,9 +18,9 @@ import xarray as xr
 
 from repgeom import distances as dist
 from repgeom import store
+from repgeom.device import resolve_device
 from repgeom.errors import InvalidInputError
 from repgeom.metrics.rsa import rdm_from_reduced, vector_to_matrix
-from repgeom.models.extract import resolve_device
 from repgeom.representations import Representation, load_representations
 
 log = logging.getLogger(__name__)

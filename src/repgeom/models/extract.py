@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 SpatialPolicy = Literal["flatten", "avg", "max"]
 TokenPolicy = Literal["cls", "mean", "all"]
-Device = Literal["auto", "cpu", "cuda"]
 
 #: Without a terminal (a Snakemake job's log) progress is logged this many times per pass.
 PROGRESS_LOG_STEPS = 10
@@ -69,17 +68,6 @@ class LayerPolicy:
             if self.tokens == "mean":
                 return output.mean(dim=1)
         return output.reshape(batch, -1)
-
-
-def resolve_device(device: Device | str) -> torch.device:
-    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device: cuda was requested but no CUDA GPU is visible; use auto or cpu")
-    if device not in ("cpu", "cuda"):
-        raise ConfigError(f"device {device!r}; choose auto, cpu or cuda")
-    return torch.device(device)
 
 
 def _normalise(batch: np.ndarray, device: torch.device) -> torch.Tensor:
