@@ -49,7 +49,9 @@ def distances_block_stage(
     ``spec`` holds ``stimset``, ``metric`` (its name), ``method``, ``params``, ``block_size``
     and ``device``; the block's pairs are computed, the rest of the matrix is NaN.
     """
-    reps = load_representations(activation_files, neural_files)
+    n = len(activation_files) + len(neural_files)
+    rows, cols = dist.block_ranges(n, block, spec["block_size"])
+    reps = load_representations(activation_files, neural_files, needed={*rows, *cols})
     D = dist.distance_block(
         reps,
         spec["method"],

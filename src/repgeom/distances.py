@@ -190,7 +190,7 @@ def distance_block(
         )
         return D
     if kind == "similarity":  # the self-similarities of the diagonal blocks
-        rows, cols = _block_ranges(n, block, block_size)
+        rows, cols = block_ranges(n, block, block_size)
         pairs = [*pairs, *((k, k) for k in sorted(set(rows) & set(cols)))]
     else:
         np.fill_diagonal(D, 0.0)
@@ -222,9 +222,10 @@ def distance_block(
     return D
 
 
-def _block_ranges(
+def block_ranges(
     n: int, block: tuple[int, int] | None, block_size: int | None
 ) -> tuple[range, range]:
+    """Rows and columns of one block of an n×n matrix (all of them without a block)."""
     if block is None:
         return range(n), range(n)
     (bi, bj), size = block, int(block_size or n)

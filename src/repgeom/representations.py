@@ -10,8 +10,9 @@ layer, training, depth) so that result stores can label their ``rep_a`` / ``rep_
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -57,27 +58,41 @@ def rep_name(model: str, layer: str) -> str:
     return f"{model}/{layer}"
 
 
+def _labels(attrs: Mapping[str, Any]) -> tuple[str, dict[str, str | float]]:
+    """A store's representation name and labels, from its attrs alone."""
+    if attrs["kind"] == "neural":
+        name = str(attrs["neural"])
+        return name, {
+            "kind": BRAIN_KIND,
+            "model": name,
+            "layer": "-",
+            "training": "brain",
+            "depth": 1.0,
+        }
+    model, layer = str(attrs["model"]), str(attrs["layer"])
+    depth = int(attrs["layer_index"]) / max(int(attrs["n_layers"]) - 1, 1)
+    labels = {
+        "kind": MODEL_KIND,
+        "model": model,
+        "layer": layer,
+        "training": str(attrs["training"]),
+    }
+    return rep_name(model, layer), {**labels, "depth": depth}
+
+
 def _model_rep(ds: xr.Dataset) -> Representation:
     features = ds["features"]
     time = (store.TIME,) if store.TIME in features.dims else ()
     arr = features.transpose(store.STIMULUS, *time, store.COMPONENT).values
-    lead = arr.shape[:-1]
     row_mean = ds["row_mean"].transpose(store.STIMULUS, *time).values.reshape(-1)
-    model, layer = str(ds.attrs["model"]), str(ds.attrs["layer"])
-    depth = int(ds.attrs["layer_index"]) / max(int(ds.attrs["n_layers"]) - 1, 1)
+    name, labels = _labels(ds.attrs)
     return Representation(
-        name=rep_name(model, layer),
+        name=name,
         features=arr.reshape(-1, arr.shape[-1]),
         row_mean=row_mean,
         n_units=int(ds.attrs["n_units"]),
-        labels={
-            "kind": MODEL_KIND,
-            "model": model,
-            "layer": layer,
-            "training": str(ds.attrs["training"]),
-            "depth": depth,
-        },
-        lead=lead,
+        labels=labels,
+        lead=arr.shape[:-1],
     )
 
 
@@ -86,28 +101,38 @@ def _brain_rep(ds: xr.Dataset) -> Representation:
     time = (store.TIME,) if store.TIME in responses.dims else ()
     trials = responses.transpose(store.STIMULUS, *time, store.REPETITION, store.NEUROID).values
     mean = trials.mean(axis=-2)
-    lead = mean.shape[:-1]
     rows = mean.reshape(-1, mean.shape[-1])
-    name = str(ds.attrs["neural"])
+    name, labels = _labels(ds.attrs)
     return Representation(
         name=name,
         features=rows,
         row_mean=rows.mean(axis=1),
         n_units=rows.shape[1],
-        labels={"kind": BRAIN_KIND, "model": name, "layer": "-", "training": "brain", "depth": 1.0},
-        lead=lead,
+        labels=labels,
+        lead=mean.shape[:-1],
         samples=None if time else trials,
     )
+
+
+def _unloaded(attrs: Mapping[str, Any]) -> Representation:
+    """A representation known by its labels only (its data are not needed by this job)."""
+    name, labels = _labels(attrs)
+    empty = np.empty((0, 0))
+    return Representation(name, empty, np.empty(0), 0, labels, (0,))
 
 
 def load_representations(
     activation_files: Sequence[str | os.PathLike[str]],
     neural_files: Sequence[str | os.PathLike[str]] = (),
+    *,
+    needed: Collection[int] | None = None,
 ) -> list[Representation]:
     """Load model-layer stores and neural stores of one stimulus set, in a common stimulus order.
 
     The order of the result is the order of the arguments (model layers first, then brains);
-    stimuli follow the first store's ``stimulus_id`` order.
+    stimuli follow the first loaded store's ``stimulus_id`` order. With ``needed`` only those
+    positions are loaded; the others carry their name and labels but no data (a block of a
+    large matrix reads its own rows and columns, not all K representations).
 
     Raises
     ------
@@ -116,21 +141,33 @@ def load_representations(
     ShapeMismatchError
         If their stimulus ids differ.
     """
-    stores = [store.read(p, "activations") for p in activation_files]
-    stores += [store.read(p, "neural") for p in neural_files]
-    if not stores:
+    paths = [*activation_files, *neural_files]
+    if not paths:
         raise InvalidInputError("no representations given: pass activation or neural stores")
-    stimsets = {str(ds.attrs.get("stimset")) for ds in stores}
+    kinds = ["activations"] * len(activation_files) + ["neural"] * len(neural_files)
+    needed = set(range(len(paths))) if needed is None else set(needed)
+    stores: list[xr.Dataset | dict[str, Any]] = []
+    for k, (path, kind) in enumerate(zip(paths, kinds, strict=True)):
+        if k in needed:
+            stores.append(store.read(path, kind))
+        else:
+            with xr.open_dataset(path, engine="netcdf4") as lazy:  # attrs only
+                stores.append(dict(lazy.attrs))
+    attrs = [ds.attrs if isinstance(ds, xr.Dataset) else ds for ds in stores]
+    stimsets = {str(a.get("stimset")) for a in attrs}
     if len(stimsets) != 1:
         raise InvalidInputError(
             f"representations come from different stimulus sets {sorted(stimsets)}; "
             "compare representations of one stimulus set at a time"
         )
-    reference = stores[0]
-    reps = []
-    for path, ds in zip([*activation_files, *neural_files], stores, strict=True):
-        _, aligned = store.align_stimuli(reference, ds)
-        rep = _brain_rep(aligned) if ds.attrs["kind"] == "neural" else _model_rep(aligned)
+    reference = next((ds for ds in stores if isinstance(ds, xr.Dataset)), None)
+    reps: list[Representation] = []
+    for path, ds in zip(paths, stores, strict=True):
+        if isinstance(ds, xr.Dataset):
+            _, aligned = store.align_stimuli(reference, ds)
+            rep = _brain_rep(aligned) if ds.attrs["kind"] == "neural" else _model_rep(aligned)
+        else:
+            rep = _unloaded(ds)
         if any(r.name == rep.name for r in reps):
             raise InvalidInputError(f"{path}: representation {rep.name!r} is given twice")
         reps.append(rep)

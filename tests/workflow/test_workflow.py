@@ -122,6 +122,23 @@ def test_inspect_says_how_a_figures_numbers_were_made(finished):
         assert key in proc.stdout
 
 
+def test_a_block_job_loads_only_its_rows_and_columns(finished):
+    from repgeom.representations import load_representations
+
+    act = sorted((finished / "results/activations/grat").glob("*/*.nc"))
+    neural = [finished / "results/neural/v1.nc"]
+    full = load_representations(act, neural)
+    part = load_representations(act, neural, needed={1, len(act)})
+    assert [r.name for r in part] == [r.name for r in full]
+    assert [r.labels for r in part] == [r.labels for r in full]
+    for k, (a, b) in enumerate(zip(full, part, strict=True)):
+        if k in (1, len(act)):
+            np.testing.assert_array_equal(a.features, b.features)
+        else:
+            assert b.features.size == 0 and b.samples is None
+    assert part[-1].samples.shape == full[-1].samples.shape
+
+
 def test_report_shows_every_figure(finished):
     snakemake(finished, "--report", "report.html")
     html = (finished / "report.html").read_text(errors="replace")
