@@ -77,7 +77,11 @@ def _inspect_figure(path: str) -> None:
     from repgeom.errors import SchemaError
     from repgeom.figures.style import PROVENANCE_KEY
 
-    text = Image.open(path).text.get(PROVENANCE_KEY)
+    try:
+        with Image.open(path) as image:
+            text = image.text.get(PROVENANCE_KEY)
+    except OSError as exc:  # missing, unreadable or not an image
+        raise SchemaError(f"{path}: not a readable PNG figure ({exc})") from exc
     if text is None:
         raise SchemaError(f"{path}: no repgeom provenance; was it rendered by `repgeom figure`?")
     print(f"{path}  (figure) made from:")

@@ -21,7 +21,7 @@ from repgeom import store
 from repgeom.device import resolve_device
 from repgeom.errors import InvalidInputError
 from repgeom.metrics.rsa import rdm_from_reduced, vector_to_matrix
-from repgeom.representations import Representation, load_representations
+from repgeom.representations import Representation, load_representations, principal_axes
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,9 @@ def rdms_stage(
 ) -> Path:
     """Square RDMs (rep, stimulus, stimulus_) of every representation, for the RSA figure."""
     reps = load_representations(activation_files, neural_files)
-    ids = store.read(activation_files[0] if activation_files else neural_files[0])
+    first = activation_files[0] if activation_files else neural_files[0]
+    with xr.open_dataset(first, engine="netcdf4") as reference:  # reps follow its order
+        ids = reference[[store.STIMULUS_ID, store.CATEGORY]].load()
     M = np.stack(
         [
             vector_to_matrix(
@@ -118,10 +120,8 @@ def _principal_series(rep: Representation, n_components: int) -> np.ndarray:
     principal axes (centred over all frames): DMD needs few dims and many samples."""
     series = rep.series
     rows = series.reshape(-1, series.shape[-1])
-    rows = rows - rows.mean(axis=0)
-    _, _, vt = np.linalg.svd(rows, full_matrices=False)
-    k = min(n_components, vt.shape[0])
-    return (rows @ vt[:k].T).reshape(*series.shape[:2], k)
+    mean, axes = principal_axes(rows, n_components)
+    return ((rows - mean) @ axes).reshape(*series.shape[:2], axes.shape[1])
 
 
 def dsa_params(spec: Mapping[str, Any]) -> dict[str, Any]:

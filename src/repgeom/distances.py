@@ -37,7 +37,7 @@ from repgeom.metrics.registry import REGISTRY, compare
 from repgeom.metrics.rsa import compare_rdms, rdm_from_reduced
 from repgeom.metrics.shape import LinearMetric
 from repgeom.metrics.stochastic import EnergyStochasticMetric, GaussianStochasticMetric
-from repgeom.representations import Representation, label_coords
+from repgeom.representations import Representation, label_coords, principal_axes
 
 STOCHASTIC = {
     "energy_stochastic": EnergyStochasticMetric,
@@ -72,20 +72,12 @@ def check_metric(method: str, params: Mapping[str, Any]) -> None:
     """
     rng = np.random.default_rng(0)
     trials = rng.standard_normal((12, 2, 4))
+    data = [(rng.standard_normal((12, 5)), None), (rng.standard_normal((12, 5)), None)]
+    data.append((trials.mean(axis=1), trials))
     probe = [
-        Representation(
-            name=str(k),
-            features=trials.mean(axis=1) if k == 2 else rng.standard_normal((12, 5)),
-            row_mean=np.zeros(12),
-            n_units=5,
-            labels={},
-            lead=(12,),
-            samples=trials if k == 2 else None,
-        )
-        for k in range(3)
+        Representation(str(k), X, X.mean(axis=1), X.shape[1], {}, (12,), samples)
+        for k, (X, samples) in enumerate(data)
     ]
-    for rep in probe:
-        rep.row_mean, rep.n_units = rep.features.mean(axis=1), rep.features.shape[1]
     try:
         distance_block(probe, method, params, n_jobs=1, progress=False)
     except (TypeError, ValueError, InvalidInputError) as exc:
@@ -112,11 +104,9 @@ def _stochastic_samples(rep: Representation, n_components: int, n_trials: int) -
     """Single trials (stimulus, repetition, n_components) on the leading principal axes of the
     trial means; a deterministic representation repeats its response ``n_trials`` times."""
     trials = rep.samples if rep.samples is not None else rep.features[:, None, :]
-    mean = rep.features.mean(axis=0)
-    _, _, vt = np.linalg.svd(rep.features - mean, full_matrices=False)
-    axes = np.zeros((rep.features.shape[1], n_components))
-    k = min(n_components, vt.shape[0])
-    axes[:, :k] = vt[:k].T
+    mean, leading = principal_axes(rep.features, n_components)
+    axes = np.zeros((rep.features.shape[1], n_components))  # zero-padded to a common width
+    axes[:, : leading.shape[1]] = leading
     projected = (trials - mean) @ axes
     if projected.shape[1] != n_trials:
         if rep.samples is not None:
@@ -202,15 +192,15 @@ def distance_block(
             k: rdm_from_reduced(reps[k].features, reps[k].row_mean, reps[k].n_units, rdm_method)
             for k in tqdm(needed, desc="RDMs", disable=None if progress is None else not progress)
         }
-        rows = sorted({i for i, _ in pairs})
-        cols = sorted({j for _, j in pairs})
+        rows = {i: r for r, i in enumerate(sorted({i for i, _ in pairs}))}
+        cols = {j: c for c, j in enumerate(sorted({j for _, j in pairs}))}
         S = np.atleast_2d(
             compare_rdms(
                 np.stack([rdms[i] for i in rows]), np.stack([rdms[j] for j in cols]), comparator
             )
         )
         for i, j in pairs:
-            D[i, j] = D[j, i] = S[rows.index(i), cols.index(j)]
+            D[i, j] = D[j, i] = S[rows[i], cols[j]]
         return D
 
     def score_pair(i: int, j: int) -> tuple[float, None]:

@@ -174,6 +174,15 @@ def load_representations(
     return reps
 
 
+def principal_axes(rows: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and leading principal axes of ``rows`` (samples × units): ``(mean, V)`` with
+    ``V`` of shape (units, k), ``k = min(n_components, rank bound)``; ``(rows − mean) V`` are
+    the principal-component scores."""
+    mean = rows.mean(axis=0)
+    _, _, vt = np.linalg.svd(rows - mean, full_matrices=False)
+    return mean, vt[:n_components].T
+
+
 def label_coords(reps: Sequence[Representation], dim: str) -> dict[str, tuple[str, list]]:
     """Coords describing each representation along ``dim`` (``{dim}_kind``, ``{dim}_model``...)."""
     return {f"{dim}_{key}": (dim, [r.labels[key] for r in reps]) for key in LABELS}

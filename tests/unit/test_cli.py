@@ -37,6 +37,11 @@ def test_errors_exit_2_with_a_message(tmp_path, capsys):
     assert main(["check-config", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "stimsets.a.kind: 'foto' is not one of" in err
+    assert main(["inspect", str(tmp_path / "missing.png")]) == 2
+    assert "not a readable PNG figure" in capsys.readouterr().err
+    (tmp_path / "text.png").write_text("not an image")
+    assert main(["inspect", str(tmp_path / "text.png")]) == 2
+    assert "not a readable PNG figure" in capsys.readouterr().err
 
 
 def test_help_reads_well(capsys):

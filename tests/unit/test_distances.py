@@ -120,6 +120,7 @@ def test_block_ids_cover_each_pair_once():
             for j in range(bj * size, min((bj + 1) * size, n))
             if i < j or (bi != bj and i != j)
         ]
+        assert len(pairs) == n * (n - 1) // 2  # no pair twice
         assert sorted({tuple(sorted(p)) for p in pairs}) == [
             (i, j) for i in range(n) for j in range(i + 1, n)
         ]
