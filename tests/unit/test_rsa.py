@@ -81,3 +81,21 @@ def test_rdm_dataarray(rng):
     out = rdm_dataarray(X, "euclidean")
     assert out.dims == ("stimulus", "stimulus_") and list(out.stimulus_id_.values) == list("abcde")
     np.testing.assert_allclose(out.values, vector_to_matrix(rdm(X.values)))
+
+
+@pytest.mark.parametrize("demean", [False, True])
+@pytest.mark.parametrize("offset", [0.0, 1.0, 100.0])
+def test_complete_whitened_cosine_equals_features(rng, demean, offset):
+    """The closed form for RDMs with no missing entry equals the double-centred features
+    (also for RDMs far from zero, where its sums could cancel, and for a constant RDM)."""
+    from repgeom.metrics.rsa import _cosine_rows, _whitened_cosine_complete, _whitened_features
+
+    n = 25
+    A = rng.random((4, n * (n - 1) // 2)) + offset
+    A[0] = offset + 1  # constant: its double-centred second moment is not zero
+    B = rng.random((3, A.shape[1])) * 5
+    keep = np.ones(A.shape[1], bool)
+    for a, b in ((A, B), (A, A)):
+        features = [_whitened_features(x, keep, None, demean) for x in (a, b)]
+        expected = _cosine_rows(*features)
+        np.testing.assert_allclose(_whitened_cosine_complete(a, b, demean), expected, atol=1e-10)

@@ -16,10 +16,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-
-def _dense_ranks(rows: np.ndarray) -> np.ndarray:
-    """Integer ranks (0-based, ties share a rank) of each row."""
-    return np.stack([np.unique(row, return_inverse=True)[1] for row in rows]).astype(np.int64)
+from repgeom.metrics.ranks import dense_ranks
 
 
 def _tied_pairs(ranks: np.ndarray) -> np.ndarray:
@@ -98,8 +95,8 @@ def kendall_matrix(A: np.ndarray, B: np.ndarray, variant: str = "a") -> np.ndarr
 
     Rows hold NaN-free RDM entries; a row with all entries tied gives 0 (as rsatoolbox).
     """
-    ranks_a = _dense_ranks(A)
-    ranks_b = ranks_a if B is A else _dense_ranks(B)
+    ranks_a = dense_ranks(A)
+    ranks_b = ranks_a if B is A else dense_ranks(B)
     order_a = np.argsort(ranks_a, axis=1, kind="stable")
     m = A.shape[1]
     n0 = m * (m - 1) / 2

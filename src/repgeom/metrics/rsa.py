@@ -6,11 +6,10 @@ in row-major order (scipy's ``squareform``). ``p`` is the number of channels.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal, get_args
 
+import numba
 import numpy as np
 import scipy.linalg
 import scipy.optimize
@@ -19,6 +18,7 @@ from scipy.stats import rankdata
 
 from repgeom.errors import InvalidInputError, ShapeMismatchError
 from repgeom.metrics.kendall import kendall_matrix
+from repgeom.metrics.ranks import average_ranks
 
 RDMMethod = Literal[
     "euclidean", "correlation", "cosine", "mahalanobis", "crossnobis", "poisson", "poisson_cv"
@@ -266,13 +266,6 @@ def _cosine_rows(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return np.where(denom > 0, out, 0.0)
 
 
-def _rank_rows(A: np.ndarray) -> np.ndarray:
-    """Average-tie ranks of each row, rows ranked in parallel threads (the sorts release the
-    GIL; ``rankdata(axis=1)`` runs them one after another)."""
-    with ThreadPoolExecutor(os.cpu_count()) as pool:
-        return np.stack(list(pool.map(rankdata, A)))
-
-
 def _center_rows(A: np.ndarray) -> np.ndarray:
     return A - A.mean(axis=1, keepdims=True)
 
@@ -307,6 +300,56 @@ def _whitened_features(
         off = off / np.sqrt(sigma[rows_i] * sigma[rows_j])
         diag = diag / sigma
     return np.concatenate([np.sqrt(2) * off, diag], axis=1)
+
+
+@numba.njit(parallel=True, cache=True)
+def _square_row_sums(V: np.ndarray, n: int) -> np.ndarray:
+    """Row sums ``ρᵢ = Σ_{j≠i} d_ij`` of the square form of every condensed RDM in ``V``."""
+    out = np.zeros((V.shape[0], n))
+    for r in numba.prange(V.shape[0]):
+        k = 0
+        for i in range(n):
+            acc = 0.0
+            for j in range(i + 1, n):
+                acc += V[r, k]
+                out[r, j] += V[r, k]
+                k += 1
+            out[r, i] += acc
+    return out
+
+
+def _whitened_cosine_complete(A: np.ndarray, B: np.ndarray, demean: bool) -> np.ndarray:
+    """rsatoolbox's whitened cosine (identity ``sigma_k``) for RDMs with no missing entry,
+    without forming the double-centred matrices.
+
+    With ``G = −D/2`` and ``J = I − 11ᵀ/n``, ``⟨JG_aJ, JG_bJ⟩ = tr(G_a J G_b J)
+    = ⟨G_a, G_b⟩ − (2/n) r_a·r_b + s_a s_b / n²`` (r: row sums of G, s: its total). In terms
+    of the condensed vectors v (row sums ρ of the square form):
+    ``½ v_a·v_b − ρ_a·ρ_b / (2n) + (Σv_a)(Σv_b) / n²``. One matrix product of the stacks and
+    one pass for the row sums replace the features of :func:`_whitened_features` (which also
+    handles NaN entries and ``sigma_k``); equal to them to round-off.
+    """
+    n = n_conditions(A.shape[1])
+    Parts = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+    def parts(V: np.ndarray) -> Parts:
+        V = _center_rows(V) if demean else np.ascontiguousarray(V)
+        return V, _square_row_sums(V, n), V.sum(axis=1)
+
+    def inner(a: Parts, b: Parts) -> np.ndarray:
+        (Va, rho_a, sum_a), (Vb, rho_b, sum_b) = a, b
+        return Va @ Vb.T / 2 - rho_a @ rho_b.T / (2 * n) + np.outer(sum_a, sum_b) / n**2
+
+    def norms(a: Parts) -> np.ndarray:
+        V, rho, total = a
+        sq = (V * V).sum(axis=1) / 2 - (rho * rho).sum(axis=1) / (2 * n) + total**2 / n**2
+        return np.sqrt(np.maximum(sq, 0))
+
+    pa = parts(A)
+    pb = pa if B is A else parts(B)
+    denom = np.outer(norms(pa), norms(pb))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, inner(pa, pb) / denom, 0.0)
 
 
 def _contrast_covariance(n: int, sigma_k: np.ndarray) -> np.ndarray:
@@ -409,7 +452,7 @@ def compare_rdms(
     elif method == "corr":
         out = _cosine_rows(*both(_center_rows))
     elif method in ("spearman", "rho-a"):
-        ra, rb = both(lambda x: _center_rows(_rank_rows(x)))
+        ra, rb = both(lambda x: _center_rows(average_ranks(x)))
         n = Ak.shape[1]
         out = _cosine_rows(ra, rb) if method == "spearman" else 12 * (ra @ rb.T) / (n**3 - n)
     elif method in ("kendall", "tau-b", "tau-a"):
@@ -418,6 +461,8 @@ def compare_rdms(
         demean = method == "corr_cov"
         if sigma_k is not None and np.ndim(sigma_k) == 2:
             out = _whitened_cosine_full(Ak, Bk, keep, np.asarray(sigma_k, float), demean)
+        elif sigma_k is None and keep.all():
+            out = _whitened_cosine_complete(Ak, Ak if same else Bk, demean)
         else:
             sigma = None if sigma_k is None else np.asarray(sigma_k, dtype=np.float64)
             out = _cosine_rows(*both(lambda x: _whitened_features(x, keep, sigma, demean)))

@@ -1,0 +1,38 @@
+"""Row ranks against scipy's ``rankdata`` and numpy's ``unique`` (ties, signed zeros)."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.stats import rankdata
+
+from repgeom.metrics.ranks import average_ranks, dense_ranks
+
+# few distinct values, so that ties are common; -0.0 and 0.0 must tie
+values = st.sampled_from([-2.5, -1.0, -0.0, 0.0, 1e-300, 1.0, 3.0, np.inf])
+stacks = st.integers(1, 4).flatmap(
+    lambda k: st.integers(1, 40).flatmap(lambda m: arrays(np.float64, (k, m), elements=values))
+)
+
+
+@given(stacks)
+def test_average_ranks_equal_rankdata(rows):
+    expected = np.stack([rankdata(row, method="average") for row in rows])
+    np.testing.assert_array_equal(average_ranks(rows), expected)
+
+
+@given(stacks)
+def test_dense_ranks_equal_unique_inverse(rows):
+    expected = np.stack([np.unique(row, return_inverse=True)[1] for row in rows])
+    np.testing.assert_array_equal(dense_ranks(rows), expected)
+
+
+def test_ranks_of_large_continuous_rows():
+    rows = np.random.default_rng(0).standard_normal((3, 20_000))
+    np.testing.assert_array_equal(average_ranks(rows), rankdata(rows, axis=1))
+
+
+def test_nan_is_refused():
+    with pytest.raises(ValueError, match="NaN"):
+        average_ranks(np.array([[1.0, np.nan]]))
