@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.linalg
 import xarray as xr
 from scipy.stats import ortho_group
 
@@ -169,3 +170,52 @@ def test_batched_pairs_equal_pair_by_pair_search():
         ]
         np.testing.assert_allclose(many, single, atol=1e-7)
         assert many[-1] < 1e-6  # an operator against itself
+
+
+def test_large_operators_search_in_float32_and_end_exact():
+    """Operators of 64 × 64 and more are searched in float32 and then polished in float64:
+    from a start near the answer, float32 alone stops where f no longer changes in float32
+    (1 − cos ≈ 1e-8, an angle of ~1e-4); the polish must take it to float64 round-off."""
+    from repgeom.dsa.simdist import _optimise_orthogonal
+
+    rng = np.random.default_rng(7)
+    n = 64
+    A = rng.standard_normal((n, n))
+    A /= np.linalg.norm(A)
+    Q = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    K = rng.standard_normal((n, n)) / np.sqrt(n)
+    start = Q @ scipy.linalg.expm(1e-3 * (K - K.T))
+    cos, C = _optimise_orthogonal(A[None], (Q.T @ A @ Q)[None], start[None, None], 300, 1e-9)
+    assert np.arccos(min(cos[0], 1.0)) < 1e-6
+    np.testing.assert_allclose(C[0] @ C[0].T, np.eye(n), atol=1e-10)
+
+
+def test_large_operators_give_the_value_of_their_c():
+    """The distance reported for a float32-searched pair is the float64 value of C_star."""
+    rng = np.random.default_rng(8)
+    n = 64
+    A, B = rng.standard_normal((2, n, n))
+    sd = SimilarityTransformDist(score_method="angular", max_iter=60)
+    d = sd.fit_score(A, B)
+    C = sd.C_star
+    np.testing.assert_allclose(C @ C.T, np.eye(n), atol=1e-10)
+    cos = np.sum(A * (C @ B @ C.T)) / (np.linalg.norm(A) * np.linalg.norm(B))
+    assert d == pytest.approx(np.arccos(cos), abs=1e-12)
+    assert d < np.arccos(np.sum(A * B) / (np.linalg.norm(A) * np.linalg.norm(B)))
+
+
+def test_search_survives_set_num_threads():
+    """Batched LU solves of 200 × 200 matrices fail in torch's MKL build once
+    ``torch.set_num_threads(2)`` has been called (the DSA benchmark calls it); the Cayley
+    steps must not depend on them."""
+    import torch
+
+    threads = torch.get_num_threads()
+    rng = np.random.default_rng(9)
+    A, B = rng.standard_normal((2, 200, 200))
+    try:
+        torch.set_num_threads(2)
+        d = SimilarityTransformDist(score_method="angular", max_iter=3)
+        assert 0 < d.fit_score(A, B) < np.pi / 2
+    finally:
+        torch.set_num_threads(threads)
