@@ -259,7 +259,8 @@ def sqrt_transform(rdms: np.ndarray) -> np.ndarray:
 # -- comparison -----------------------------------------------------------------------------
 def _cosine_rows(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """Cosine of every row of A with every row of B; 0 where a norm is 0."""
-    na, nb = np.linalg.norm(A, axis=1), np.linalg.norm(B, axis=1)
+    na = np.sqrt(np.einsum("ij,ij->i", A, A))
+    nb = na if B is A else np.sqrt(np.einsum("ij,ij->i", B, B))
     denom = np.outer(na, nb)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (A @ B.T) / denom
@@ -342,7 +343,8 @@ def _whitened_cosine_complete(A: np.ndarray, B: np.ndarray, demean: bool) -> np.
 
     def norms(a: Parts) -> np.ndarray:
         V, rho, total = a
-        sq = (V * V).sum(axis=1) / 2 - (rho * rho).sum(axis=1) / (2 * n) + total**2 / n**2
+        squares = np.einsum("ij,ij->i", V, V), np.einsum("ij,ij->i", rho, rho)
+        sq = squares[0] / 2 - squares[1] / (2 * n) + total**2 / n**2
         return np.sqrt(np.maximum(sq, 0))
 
     pa = parts(A)
@@ -403,6 +405,15 @@ def _neg_riemannian(g1: np.ndarray, g2: np.ndarray, sigma_hat: np.ndarray) -> fl
         ) from None
 
 
+def _nan_columns(V: np.ndarray) -> np.ndarray:
+    """Columns holding a NaN in any row. Column sums find them in one pass without a
+    boolean copy of the stack (a NaN sum can also come from +inf and −inf, so a NaN sum is
+    then checked exactly)."""
+    if not np.isnan(V.sum(axis=0)).any():
+        return np.zeros(V.shape[1], dtype=bool)
+    return np.isnan(V).any(axis=0)
+
+
 def compare_rdms(
     a: np.ndarray,
     b: np.ndarray,
@@ -435,12 +446,12 @@ def compare_rdms(
         raise ShapeMismatchError(
             f"RDMs of {A.shape[1]} and {B.shape[1]} entries; both must have the same conditions"
         )
-    nan_a, nan_b = np.isnan(A).any(axis=0), np.isnan(B).any(axis=0)
+    nan_a, nan_b = _nan_columns(A), _nan_columns(B)
     if not np.array_equal(nan_a, nan_b):
         raise ValueError("the NaN patterns of the two sets of RDMs differ")
     keep = ~nan_a
-    Ak, Bk = A[:, keep], B[:, keep]
-    same = Ak.shape == Bk.shape and np.array_equal(Ak, Bk)
+    Ak, Bk = (A, B) if keep.all() else (A[:, keep], B[:, keep])  # no copy when complete
+    same = Ak is Bk or (Ak.shape == Bk.shape and np.array_equal(Ak, Bk))
 
     def both(transform: Any) -> tuple[np.ndarray, np.ndarray]:
         """``transform`` of each stack, computed once when they are the same stack."""
@@ -452,7 +463,7 @@ def compare_rdms(
     elif method == "corr":
         out = _cosine_rows(*both(_center_rows))
     elif method in ("spearman", "rho-a"):
-        ra, rb = both(lambda x: _center_rows(average_ranks(x)))
+        ra, rb = both(lambda x: average_ranks(x, centred=True))
         n = Ak.shape[1]
         out = _cosine_rows(ra, rb) if method == "spearman" else 12 * (ra @ rb.T) / (n**3 - n)
     elif method in ("kendall", "tau-b", "tau-a"):
