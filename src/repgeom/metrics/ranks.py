@@ -30,20 +30,17 @@ def _fill(
     """Write into ``out`` the average (1-based) or dense (0-based) rank of every value minus
     ``shift``. ``packed`` is sorted and holds, per entry, the value's order-preserving key
     with its low ``bits`` bits replaced by the entry's index; entries whose keys agree above
-    those bits are put in value order here (insertion sort: such runs are short)."""
+    those bits are put in value order here (by a sort of each such run: runs are rare and
+    short, but a row of values within a few ulps of each other makes one long run)."""
     m = values.size
     mask = (np.uint64(1) << np.uint64(bits)) - np.uint64(1)
     order = (packed & mask).astype(np.int64)
     lo = 0
     for hi in range(1, m + 1):  # value order inside runs of equal truncated keys
         if hi == m or (packed[hi] >> np.uint64(bits)) != (packed[lo] >> np.uint64(bits)):
-            for t in range(lo + 1, hi):
-                k = order[t]
-                u = t - 1
-                while u >= lo and values[order[u]] > values[k]:
-                    order[u + 1] = order[u]
-                    u -= 1
-                order[u + 1] = k
+            if hi - lo > 1:
+                run = order[lo:hi].copy()
+                order[lo:hi] = run[np.argsort(values[run])]
             lo = hi
     lo = 0
     dense = 0
@@ -76,7 +73,7 @@ def _ranks(rows: np.ndarray, average: bool, shift: float = 0.0) -> np.ndarray:
         packed = np.sort(_packed_keys(rows[k], bits))
         _fill(rows[k], packed, bits, average, shift, out[k])
 
-    with ThreadPoolExecutor(min(len(rows), os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max(1, min(len(rows), os.cpu_count() or 1))) as pool:
         list(pool.map(rank_row, range(len(rows))))
     return out
 

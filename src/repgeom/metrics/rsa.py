@@ -257,14 +257,18 @@ def sqrt_transform(rdms: np.ndarray) -> np.ndarray:
 
 
 # -- comparison -----------------------------------------------------------------------------
+def _cosines(inner: np.ndarray, norm_a: np.ndarray, norm_b: np.ndarray) -> np.ndarray:
+    """``inner[i, j] / (norm_a[i] norm_b[j])``; 0 where a norm is 0."""
+    denom = np.outer(norm_a, norm_b)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denom > 0, inner / denom, 0.0)
+
+
 def _cosine_rows(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """Cosine of every row of A with every row of B; 0 where a norm is 0."""
     na = np.sqrt(np.einsum("ij,ij->i", A, A))
     nb = na if B is A else np.sqrt(np.einsum("ij,ij->i", B, B))
-    denom = np.outer(na, nb)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = (A @ B.T) / denom
-    return np.where(denom > 0, out, 0.0)
+    return _cosines(A @ B.T, na, nb)
 
 
 def _center_rows(A: np.ndarray) -> np.ndarray:
@@ -349,9 +353,7 @@ def _whitened_cosine_complete(A: np.ndarray, B: np.ndarray, demean: bool) -> np.
 
     pa = parts(A)
     pb = pa if B is A else parts(B)
-    denom = np.outer(norms(pa), norms(pb))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denom > 0, inner(pa, pb) / denom, 0.0)
+    return _cosines(inner(pa, pb), norms(pa), norms(pb))
 
 
 def _contrast_covariance(n: int, sigma_k: np.ndarray) -> np.ndarray:
@@ -515,9 +517,7 @@ def _whitened_cosine_full(
     num = Ak @ vinv_b
     na = np.sqrt(np.maximum(np.sum(Ak.T * vinv_a, axis=0), 0))
     nb = np.sqrt(np.maximum(np.sum(Bk.T * vinv_b, axis=0), 0))
-    denom = np.outer(na, nb)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denom > 0, num / denom, 0.0)
+    return _cosines(num, na, nb)
 
 
 # -- inference ------------------------------------------------------------------------------
