@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from repgeom import distances as dist
-from repgeom import store
+from repgeom import distances as dist, store
 from repgeom.device import resolve_device
 from repgeom.errors import InvalidInputError
 from repgeom.metrics.rsa import rdm_from_reduced, vector_to_matrix

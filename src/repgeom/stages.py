@@ -20,8 +20,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from repgeom import dimensionality as dim
-from repgeom import store
+from repgeom import dimensionality as dim, store
 from repgeom.errors import InvalidInputError
 from repgeom.models import LayerPolicy, build_model, extract_reduced, resolve_device, resolve_layers
 from repgeom.models.zoo import weights_label

@@ -35,34 +35,35 @@ import numpy as np
 import xarray as xr
 
 from repgeom import __version__
+
+# The vocabulary of dims and coords lives in repgeom.dims (no xarray); re-exported here.
+from repgeom.dims import (
+    CATEGORY as CATEGORY,
+    CHANNEL as CHANNEL,
+    COMPONENT as COMPONENT,
+    LAYER as LAYER,
+    MODEL as MODEL,
+    NEURAL as NEURAL,
+    NEUROID as NEUROID,
+    NEUROID_ID as NEUROID_ID,
+    REGION as REGION,
+    REP as REP,
+    REP_A as REP_A,
+    REP_B as REP_B,
+    REPETITION as REPETITION,
+    SETTING as SETTING,
+    SPECTRUM_INDEX as SPECTRUM_INDEX,
+    SPLIT as SPLIT,
+    STIMSET as STIMSET,
+    STIMULUS as STIMULUS,
+    STIMULUS_ID as STIMULUS_ID,
+    SUBJECT as SUBJECT,
+    TIME as TIME,
+    UNIT as UNIT,
+    X as X,
+    Y as Y,
+)
 from repgeom.errors import SchemaError, ShapeMismatchError
-
-# ---- the one vocabulary of dims and coords -------------------------------------------------
-STIMULUS = "stimulus"
-NEUROID = "neuroid"
-COMPONENT = "component"
-REPETITION = "repetition"
-TIME = "time"
-CHANNEL = "channel"
-Y = "y"
-X = "x"
-UNIT = "unit"
-MODEL = "model"
-LAYER = "layer"
-STIMSET = "stimset"
-NEURAL = "neural"
-SPECTRUM_INDEX = "spectrum_index"
-REP = "rep"
-REP_A = "rep_a"
-REP_B = "rep_b"
-SPLIT = "split"
-SETTING = "setting"
-
-STIMULUS_ID = "stimulus_id"
-CATEGORY = "category"
-NEUROID_ID = "neuroid_id"
-REGION = "region"
-SUBJECT = "subject"
 
 #: Attributes every store carries (see :func:`provenance`).
 PROVENANCE_KEYS = (

@@ -1,8 +1,7 @@
 """CKA axioms and invariances (hypothesis)."""
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from scipy.stats import ortho_group
 
 from repgeom.metrics.cka import angular_cka, cka

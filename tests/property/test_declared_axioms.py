@@ -7,8 +7,7 @@ fails here.
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from repgeom.metrics import available, compare
 

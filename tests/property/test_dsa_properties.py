@@ -2,8 +2,7 @@
 the angular score over O(n), up to the optimiser's tolerance."""
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from repgeom.dsa import SimilarityTransformDist
 

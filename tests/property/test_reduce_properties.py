@@ -1,8 +1,7 @@
 """Properties of the exact reduction and of effective dimensionality on random matrices."""
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from scipy.stats import ortho_group
 
 from repgeom.dimensionality import effective_dimensionality, eigenspectrum

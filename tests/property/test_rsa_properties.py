@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from repgeom.metrics import compare_rdms, rdm
 from repgeom.metrics.rsa import vector_to_matrix

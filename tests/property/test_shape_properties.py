@@ -1,8 +1,7 @@
 """Metric axioms and invariances of the shape metrics (hypothesis)."""
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from scipy.stats import ortho_group
 
 from repgeom.metrics import LinearMetric

@@ -13,8 +13,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from repgeom.metrics import noise as rg_noise
-from repgeom.metrics import rsa
+from repgeom.metrics import noise as rg_noise, rsa
 from tests.conftest import REFERENCE
 
 FOLDER = REFERENCE / "rsa"

@@ -1,8 +1,7 @@
 import json
 import shlex
 
-from repgeom import config as cfg
-from repgeom import plan
+from repgeom import config as cfg, plan
 
 
 def _config():
