@@ -54,7 +54,7 @@ def _cmd_inspect(args: argparse.Namespace) -> None:
         _inspect_figure(args.path)
         return
     ds = store.read(args.path)
-    print(f"{args.path}  (kind: {ds.attrs.get('kind')})")
+    print(f"{args.path}  (schema: {ds.attrs.get('schema')})")
     print("dims:   " + ", ".join(f"{d}={n}" for d, n in ds.sizes.items()))
     print("data:")
     for name, var in ds.data_vars.items():

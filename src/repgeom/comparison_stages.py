@@ -105,7 +105,7 @@ def rdms_stage(
             store.CATEGORY: (store.STIMULUS, ids[store.CATEGORY].values),
             **{
                 f"{store.REP}_{k}": (store.REP, [r.labels[k] for r in reps])
-                for k in ("kind", "model", "layer")
+                for k in ("source", "model", "layer")
             },
         },
     )

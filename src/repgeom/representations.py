@@ -3,7 +3,7 @@
 The distance matrices of the workflow compare *all* representations of a stimulus set: each
 configured layer of each model (its exact reduced store, :mod:`repgeom.reduce`) and each neural
 dataset recorded on the same stimuli (responses averaged over repetitions). This module loads
-them once, matches their stimuli by ``stimulus_id`` and describes each one (kind, model,
+them once, matches their stimuli by ``stimulus_id`` and describes each one (source, model,
 layer, training, depth) so that result stores can label their ``rep_a`` / ``rep_b`` axes.
 """
 
@@ -20,10 +20,10 @@ import xarray as xr
 from repgeom import store
 from repgeom.errors import InvalidInputError
 
-#: ``kind`` of a representation: a model layer or a neural dataset.
-MODEL_KIND, BRAIN_KIND = "model", "brain"
+#: ``source`` of a representation: a model layer or a neural dataset (brain).
+MODEL_SOURCE, BRAIN_SOURCE = "model", "brain"
 #: Per-representation labels carried as coords on the ``rep_a`` / ``rep_b`` dims.
-LABELS = ("kind", "model", "layer", "training", "depth")
+LABELS = ("source", "model", "layer", "training", "depth")
 
 
 @dataclass
@@ -60,10 +60,10 @@ def rep_name(model: str, layer: str) -> str:
 
 def _labels(attrs: Mapping[str, Any]) -> tuple[str, dict[str, str | float]]:
     """A store's representation name and labels, from its attrs alone."""
-    if attrs["kind"] == "neural":
+    if attrs["schema"] == "neural":
         name = str(attrs["neural"])
         return name, {
-            "kind": BRAIN_KIND,
+            "source": BRAIN_SOURCE,
             "model": name,
             "layer": "-",
             "training": "brain",
@@ -72,7 +72,7 @@ def _labels(attrs: Mapping[str, Any]) -> tuple[str, dict[str, str | float]]:
     model, layer = str(attrs["model"]), str(attrs["layer"])
     depth = int(attrs["layer_index"]) / max(int(attrs["n_layers"]) - 1, 1)
     labels = {
-        "kind": MODEL_KIND,
+        "source": MODEL_SOURCE,
         "model": model,
         "layer": layer,
         "training": str(attrs["training"]),
@@ -165,7 +165,7 @@ def load_representations(
     for path, ds in zip(paths, stores, strict=True):
         if isinstance(ds, xr.Dataset):
             _, aligned = store.align_stimuli(reference, ds)
-            rep = _brain_rep(aligned) if ds.attrs["kind"] == "neural" else _model_rep(aligned)
+            rep = _brain_rep(aligned) if ds.attrs["schema"] == "neural" else _model_rep(aligned)
         else:
             rep = _unloaded(ds)
         if any(r.name == rep.name for r in reps):

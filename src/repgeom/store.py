@@ -3,10 +3,10 @@
 All netCDF I/O of repgeom goes through this module. Dimension and coordinate names are defined
 here once and checked on every :func:`read` and :func:`write`.
 
-Store kinds (``KINDS``) and what each must hold:
+Store schemas (``SCHEMAS``) and what each must hold:
 
 ========================  =====================================================================
-kind                      required variables (dims)
+schema                    required variables (dims)
 ========================  =====================================================================
 ``stimuli``               ``images`` (stimulus, [time,] channel, y, x)
 ``neural``                ``responses`` (stimulus, repetition, neuroid[, time])
@@ -74,7 +74,7 @@ PROVENANCE_KEYS = (
     "weights",
     "seed",
     "created",
-    "kind",
+    "schema",
 )
 
 #: Placeholder for provenance fields that do not apply (netCDF attrs cannot be None).
@@ -83,13 +83,13 @@ NOT_APPLICABLE = "n/a"
 
 @dataclass(frozen=True)
 class VariableSpec:
-    """One variable a store kind requires: its name and the allowed dim tuples."""
+    """One variable a store schema requires: its name and the allowed dim tuples."""
 
     name: str
     dims: tuple[tuple[str, ...], ...]
 
 
-KINDS: dict[str, tuple[VariableSpec, ...]] = {
+SCHEMAS: dict[str, tuple[VariableSpec, ...]] = {
     "stimuli": (
         VariableSpec("images", ((STIMULUS, CHANNEL, Y, X), (STIMULUS, TIME, CHANNEL, Y, X))),
     ),
@@ -119,10 +119,10 @@ KINDS: dict[str, tuple[VariableSpec, ...]] = {
 #: Workflow outputs that are not netCDF stores but carry the same provenance (torch files).
 OTHER_ARTIFACTS = frozenset({"weights"})
 
-#: Result kinds where NaN means "not there": a layer a model lacks, a pair outside a block.
+#: Result schemas where NaN means "not there": a layer a model lacks, a pair outside a block.
 RESULT_GRIDS = frozenset({"dimensionality", "encoding", "distances"})
 
-#: Kinds whose data are indexed by stimulus and therefore need ``stimulus_id``.
+#: Schemas whose data are indexed by stimulus and therefore need ``stimulus_id``.
 STIMULUS_INDEXED = frozenset({"stimuli", "neural", "activations", "rdms"})
 
 
@@ -133,7 +133,7 @@ def config_hash(config: Mapping[str, Any]) -> str:
 
 
 def provenance(
-    kind: str,
+    schema: str,
     *,
     config: Mapping[str, Any] | None = None,
     model: str | None = None,
@@ -146,8 +146,8 @@ def provenance(
 
     Parameters
     ----------
-    kind : str
-        One of :data:`KINDS`.
+    schema : str
+        One of :data:`SCHEMAS` (or :data:`OTHER_ARTIFACTS`).
     config : mapping, optional
         The (validated) config the store was made with; only its hash is kept.
     model, layer, weights, seed : optional
@@ -155,8 +155,8 @@ def provenance(
     **extra
         More attrs (numbers or strings), e.g. ``stimset="photos"``.
     """
-    if kind not in KINDS and kind not in OTHER_ARTIFACTS:
-        raise SchemaError(f"unknown store kind {kind!r}; expected one of {sorted(KINDS)}")
+    if schema not in SCHEMAS and schema not in OTHER_ARTIFACTS:
+        raise SchemaError(f"unknown store schema {schema!r}; expected one of {sorted(SCHEMAS)}")
     attrs: dict[str, str | int | float] = {
         "repgeom_version": __version__,
         "config_hash": config_hash(config) if config is not None else NOT_APPLICABLE,
@@ -165,25 +165,27 @@ def provenance(
         "weights": weights if weights is not None else NOT_APPLICABLE,
         "seed": int(seed) if seed is not None else NOT_APPLICABLE,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-        "kind": kind,
+        "schema": schema,
     }
     attrs.update(extra)
     return attrs
 
 
-def check(ds: xr.Dataset, kind: str, *, source: str | os.PathLike[str] = "<memory>") -> None:
-    """Raise :class:`SchemaError` unless ``ds`` is a valid store of ``kind``.
+def check(ds: xr.Dataset, schema: str, *, source: str | os.PathLike[str] = "<memory>") -> None:
+    """Raise :class:`SchemaError` unless ``ds`` is a valid store of ``schema``.
 
     Checks the required variables and their dims, ``stimulus_id`` on stimulus-indexed stores
     (present, unique), finite floating-point data, and the provenance attrs.
     """
     where = f"{source}"
-    if kind not in KINDS:
-        raise SchemaError(f"{where}: unknown store kind {kind!r}; expected one of {sorted(KINDS)}")
-    for spec in KINDS[kind]:
+    if schema not in SCHEMAS:
+        raise SchemaError(
+            f"{where}: unknown store schema {schema!r}; expected one of {sorted(SCHEMAS)}"
+        )
+    for spec in SCHEMAS[schema]:
         if spec.name not in ds.data_vars:
             raise SchemaError(
-                f"{where}: a {kind!r} store needs the variable {spec.name!r}, found "
+                f"{where}: a {schema!r} store needs the variable {spec.name!r}, found "
                 f"{sorted(map(str, ds.data_vars))}; was it written by repgeom?"
             )
         dims = tuple(map(str, ds[spec.name].dims))
@@ -195,16 +197,16 @@ def check(ds: xr.Dataset, kind: str, *, source: str | os.PathLike[str] = "<memor
             )
         values = ds[spec.name].values
         if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
-            if kind not in RESULT_GRIDS:  # a model may lack a layer: NaN there
+            if schema not in RESULT_GRIDS:  # a model may lack a layer: NaN there
                 bad = int((~np.isfinite(values)).sum())
                 raise SchemaError(
                     f"{where}: variable {spec.name!r} holds {bad} NaN/inf values; "
                     "remove or impute them before storing"
                 )
-    if kind in STIMULUS_INDEXED:
+    if schema in STIMULUS_INDEXED:
         if STIMULUS_ID not in ds.coords or ds[STIMULUS_ID].dims != (STIMULUS,):
             raise SchemaError(
-                f"{where}: a {kind!r} store needs a {STIMULUS_ID!r} coordinate on the "
+                f"{where}: a {schema!r} store needs a {STIMULUS_ID!r} coordinate on the "
                 f"{STIMULUS!r} dim; add it with ds.assign_coords({STIMULUS_ID}=(...))"
             )
         ids = ds[STIMULUS_ID].values
@@ -218,8 +220,8 @@ def check(ds: xr.Dataset, kind: str, *, source: str | os.PathLike[str] = "<memor
         )
 
 
-def write(ds: xr.Dataset, path: str | os.PathLike[str], kind: str) -> Path:
-    """Check ``ds`` against ``kind`` and write it to ``path`` atomically.
+def write(ds: xr.Dataset, path: str | os.PathLike[str], schema: str) -> Path:
+    """Check ``ds`` against ``schema`` and write it to ``path`` atomically.
 
     The data go to a temporary file in the destination folder, which is flushed and fsynced and
     then renamed over ``path`` with :func:`os.replace`. A reader therefore sees either the old
@@ -227,7 +229,7 @@ def write(ds: xr.Dataset, path: str | os.PathLike[str], kind: str) -> Path:
     killed.
     """
     path = Path(path)
-    check(ds, kind, source=path)
+    check(ds, schema, source=path)
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4")
     return path
@@ -274,20 +276,20 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def read(path: str | os.PathLike[str], kind: str | None = None) -> xr.Dataset:
+def read(path: str | os.PathLike[str], schema: str | None = None) -> xr.Dataset:
     """Load a store fully into memory and check it.
 
     Parameters
     ----------
     path : path-like
         A netCDF file written by :func:`write` (or by a user, in the same schema).
-    kind : str, optional
-        Expected kind; defaults to the file's ``kind`` attr.
+    schema : str, optional
+        Expected schema; defaults to the file's ``schema`` attr.
 
     Raises
     ------
     SchemaError
-        If the file is missing, unreadable, or does not follow the schema of its kind.
+        If the file is missing, unreadable, or does not follow its schema.
     """
     path = Path(path)
     if not path.exists():
@@ -298,10 +300,10 @@ def read(path: str | os.PathLike[str], kind: str | None = None) -> xr.Dataset:
         raise SchemaError(
             f"{path}: not a readable netCDF file ({exc}); delete it and rerun the stage"
         ) from exc
-    kind = kind or str(ds.attrs.get("kind", ""))
-    if not kind:
-        raise SchemaError(f"{path}: no 'kind' attr; pass kind= to repgeom.store.read")
-    check(ds, kind, source=path)
+    schema = schema or str(ds.attrs.get("schema", ""))
+    if not schema:
+        raise SchemaError(f"{path}: no 'schema' attr; pass schema= to repgeom.store.read")
+    check(ds, schema, source=path)
     return ds
 
 

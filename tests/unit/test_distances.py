@@ -20,7 +20,7 @@ def _rep(name: str, X: np.ndarray, samples: np.ndarray | None = None, kind: str 
         features=X,
         row_mean=X.mean(axis=1),
         n_units=X.shape[1],
-        labels={"kind": kind, "model": name, "layer": "l", "training": "untrained", "depth": 0.5},
+        labels={"source": kind, "model": name, "layer": "l", "training": "untrained", "depth": 0.5},
         lead=(X.shape[0],),
         samples=samples,
     )
@@ -57,7 +57,7 @@ def test_blocks_assemble_to_the_full_matrix(reps, method, params):
     das = [dist.as_dataarray(b, reps, "m", method, params) for b in blocks]
     combined = dist.combine_blocks(das)
     np.testing.assert_allclose(combined.values, full, rtol=1e-10, atol=1e-12)
-    assert list(combined["rep_a_kind"].values) == ["model"] * 5 + ["brain"]
+    assert list(combined["rep_a_source"].values) == ["model"] * 5 + ["brain"]
     assert combined.attrs["metric_kind"] == dist.metric_kind(method)
 
 

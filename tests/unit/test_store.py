@@ -75,7 +75,7 @@ def test_read_reports_missing_and_corrupt_files(tmp_path):
         store.read(tmp_path / "junk.nc", "activations")
 
 
-def test_read_checks_against_the_requested_kind(tmp_path):
+def test_read_checks_against_the_requested_schema(tmp_path):
     path = store.write(_activations(), tmp_path / "a.nc", "activations")
     with pytest.raises(SchemaError, match="'images'"):
         store.read(path, "stimuli")
@@ -91,6 +91,6 @@ def test_align_stimuli_reorders_by_id_and_lists_offenders():
         store.align_stimuli(a, c)
 
 
-def test_provenance_rejects_unknown_kind():
-    with pytest.raises(SchemaError, match="unknown store kind"):
+def test_provenance_rejects_unknown_schema():
+    with pytest.raises(SchemaError, match="unknown store schema"):
         store.provenance("nope")

@@ -57,7 +57,7 @@ def finished(tmp_path_factory) -> Path:
 
 def test_every_store_and_figure_is_written_and_valid(finished):
     paths = stores(finished)
-    kinds = {store.read(p).attrs["kind"] for p in paths}  # read() checks each schema
+    kinds = {store.read(p).attrs["schema"] for p in paths}  # read() checks each schema
     assert kinds == {
         "stimuli",
         "neural",

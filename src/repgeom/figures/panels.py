@@ -46,7 +46,7 @@ def mds_map(ax: plt.Axes, da: xr.DataArray, title: str) -> None:
     D = dissimilarity(da)
     xy = mds(matrix_to_vector((D + D.T) / 2))
     models = [str(m) for m in da[f"{store.REP_A}_model"].values]
-    kinds = [str(k) for k in da[f"{store.REP_A}_kind"].values]
+    kinds = [str(k) for k in da[f"{store.REP_A}_source"].values]
     depth = np.asarray(da[f"{store.REP_A}_depth"].values, dtype=float)
     colors = model_colors(models)
     for model in colors:

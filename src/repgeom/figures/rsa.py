@@ -31,7 +31,7 @@ def render(
     rdm_path, rsa_path = inputs
     rdms = store.read(rdm_path, "rdms")
     second = store.read(rsa_path, "distances")["distance"]
-    kinds = [str(k) for k in rdms[f"{store.REP}_kind"].values]
+    kinds = [str(k) for k in rdms[f"{store.REP}_source"].values]
     models = [str(m) for m in rdms[f"{store.REP}_model"].values]
     first_model = next(m for m, k in zip(models, kinds, strict=True) if k == "model")
     shown = [i for i, (m, k) in enumerate(zip(models, kinds, strict=True)) if m == first_model]
