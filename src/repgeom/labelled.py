@@ -46,7 +46,7 @@ def pair_matrix(
     Examples
     --------
     >>> da = pair_matrix(np.zeros((2, 2)), ["a", "b"], labels={"source": ["model", "brain"]})
-    >>> da.dims, list(da["rep_b_source"].values)
+    >>> da.dims, da["rep_b_source"].values.tolist()
     (('rep_a', 'rep_b'), ['model', 'brain'])
     """
     names = [str(n) for n in names]
