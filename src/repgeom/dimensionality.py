@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 
 from repgeom.errors import InvalidInputError
+from repgeom.metrics._validation import check_finite
 
 PowerlawMethod = Literal["logspace50", "fix_alpha"]
 
@@ -30,9 +31,7 @@ def _as_matrix(X: np.ndarray) -> np.ndarray:
     X = X.reshape(X.shape[0], -1)
     if X.shape[0] < 2:
         raise InvalidInputError(f"X has {X.shape[0]} stimuli; a spectrum needs at least 2")
-    if not np.isfinite(X).all():
-        raise InvalidInputError("X holds NaN/inf values; remove or impute them first")
-    return X
+    return check_finite(X, "X")
 
 
 def eigenspectrum(X: np.ndarray, *, n_units: int | None = None) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.model_selection import KFold
 
 from repgeom.errors import InvalidInputError, ShapeMismatchError
-from repgeom.metrics._validation import as_matrix, check_same_stimuli
+from repgeom.metrics._validation import as_matrix, check_finite, check_same_stimuli
 
 Model = Literal["ridge", "kernel_ridge", "pls"]
 Backend = Literal["numpy", "torch", "torch_cuda"]
@@ -255,8 +255,7 @@ def noise_ceiling(
         )
     if trials.shape[1] < 2:
         raise InvalidInputError("a split-half ceiling needs at least 2 repetitions")
-    if not np.isfinite(trials).all():
-        raise InvalidInputError("trials hold NaN/inf values")
+    check_finite(trials, "trials")
     rng = np.random.default_rng(seed)
     n_rep = trials.shape[1]
     rs = []

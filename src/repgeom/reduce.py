@@ -30,7 +30,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from repgeom.errors import InvalidInputError, ShapeMismatchError
+from repgeom.errors import ShapeMismatchError
+from repgeom.metrics._validation import check_finite
 
 #: Relative eigenvalue floor: components with λ ≤ λ_max · n_stimuli · eps are numerical noise
 #: of the float64 Gram matrix (its entries carry absolute error ~ eps · λ_max).
@@ -68,12 +69,7 @@ def _finite_2d(X: np.ndarray, what: str) -> np.ndarray:
     X = np.asarray(X)
     if X.ndim != 2:
         raise ShapeMismatchError(f"{what} has shape {X.shape}; expected (n_stimuli, n_units)")
-    if not np.isfinite(X).all():
-        bad = int((~np.isfinite(X)).sum())
-        raise InvalidInputError(
-            f"{what} holds {bad} NaN/inf values; check the model weights and inputs"
-        )
-    return X
+    return check_finite(X, what, hint="check the model weights and inputs")
 
 
 def reduce_gram(gram: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Every metric of :func:`repgeom.metrics.available` satisfies the axioms it declares.
 
-The test reads each entry's declaration (``kind`` and ``axioms``) instead of listing metrics
+The test reads each entry's declaration (``measure`` and ``axioms``) instead of listing metrics
 by hand, so a new entry is checked the moment it is registered, and a wrong declaration
 fails here.
 """
@@ -35,11 +35,11 @@ def representations(draw, count: int):
     return [rng.standard_normal((n, draw(st.integers(3, 8)))) for _ in range(count)]
 
 
-def test_every_entry_declares_a_kind_and_known_axioms():
+def test_every_entry_declares_a_measure_and_known_axioms():
     for name, info in INFO.items():
-        assert info.kind in ("distance", "similarity"), name
+        assert info.measure in ("distance", "similarity"), name
         assert set(info.axioms) <= {"identity", "symmetry", "triangle"}, name
-        assert info.kind == "distance" or "triangle" not in info.axioms, name
+        assert info.measure == "distance" or "triangle" not in info.axioms, name
 
 
 @pytest.mark.parametrize("name", _declaring("identity"))

@@ -7,10 +7,12 @@ import pytest
 import yaml
 
 from repgeom import distances as dist
+from repgeom.blocks import Block
 from repgeom.config import SCHEMA_PATH
 from repgeom.errors import InvalidInputError
-from repgeom.metrics import compare
+from repgeom.metrics import available, compare
 from repgeom.metrics.rsa import compare_rdms, rdm
+from repgeom.metrics.stochastic import stochastic_samples
 from repgeom.representations import Representation
 
 
@@ -49,8 +51,8 @@ def test_blocks_assemble_to_the_full_matrix(reps, method, params):
     full = dist.distance_block(reps, method, params, n_jobs=1, progress=False)
     assert np.isfinite(full).all() and np.allclose(full, full.T)
     blocks = [
-        dist.distance_block(reps, method, params, block=b, block_size=4, n_jobs=1, progress=False)
-        for b in dist.block_ids(len(reps), 4)
+        dist.distance_block(reps, method, params, block=b, n_jobs=1, progress=False)
+        for b in Block.grid(len(reps), 4)
     ]
     for block in blocks:  # each block leaves the rest of the matrix open
         assert np.isnan(block).any()
@@ -58,7 +60,7 @@ def test_blocks_assemble_to_the_full_matrix(reps, method, params):
     combined = dist.combine_blocks(das)
     np.testing.assert_allclose(combined.values, full, rtol=1e-10, atol=1e-12)
     assert list(combined["rep_a_source"].values) == ["model"] * 5 + ["brain"]
-    assert combined.attrs["metric_kind"] == dist.metric_kind(method)
+    assert combined.attrs["measure"] == dist.metric_measure(method)
 
 
 def test_matrix_entries_are_the_library_metrics(reps):
@@ -75,25 +77,25 @@ def test_matrix_entries_are_the_library_metrics(reps):
 
 
 def test_deterministic_representations_are_point_masses_for_stochastic_metrics(reps):
-    samples = dist._stochastic_samples(reps[0], 3, 4)
+    samples = stochastic_samples(reps[0], 3, 4)
     assert samples.shape == (20, 4, 3)
     assert np.ptp(samples, axis=1).max() == 0  # its one response, repeated
-    brain = dist._stochastic_samples(reps[-1], 3, 3)
+    brain = stochastic_samples(reps[-1], 3, 3)
     assert np.ptp(brain, axis=1).max() > 0
     with pytest.raises(InvalidInputError, match="repetitions"):
-        dist._stochastic_samples(reps[-1], 3, 5)
+        stochastic_samples(reps[-1], 3, 5)
 
 
 def test_combine_rejects_missing_or_conflicting_blocks(reps):
     blocks = [
         dist.as_dataarray(
-            dist.distance_block(reps, "cka", {}, block=b, block_size=4, n_jobs=1, progress=False),
+            dist.distance_block(reps, "cka", {}, block=b, n_jobs=1, progress=False),
             reps,
             "m",
             "cka",
             {},
         )
-        for b in dist.block_ids(len(reps), 4)
+        for b in Block.grid(len(reps), 4)
     ]
     with pytest.raises(InvalidInputError, match="in no block"):
         dist.combine_blocks(blocks[:2])
@@ -106,21 +108,31 @@ def test_combine_rejects_missing_or_conflicting_blocks(reps):
 
 def test_unknown_methods_fail_and_the_schema_lists_every_method():
     with pytest.raises(InvalidInputError, match="unknown metric method"):
-        dist.metric_kind("procrustes")
+        dist.metric_measure("procrustes")
+    with pytest.raises(InvalidInputError, match="unknown metric method"):
+        dist.distance_block([], "dsa", {})
+    assert dist.metric_measure("dsa") == "distance"
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
     assert sorted(schema["$defs"]["metric"]["properties"]["method"]["enum"]) == dist.methods()
+    assert set(dist.methods()) == set(available()) - {"dsa", "pwcca"}
 
 
-def test_block_ids_cover_each_pair_once():
-    for n, size in [(1, 3), (7, 3), (9, 3), (10, 64)]:
-        pairs = [
-            (i, j)
-            for bi, bj in dist.block_ids(n, size)
-            for i in range(bi * size, min((bi + 1) * size, n))
-            for j in range(bj * size, min((bj + 1) * size, n))
-            if i < j or (bi != bj and i != j)
-        ]
-        assert len(pairs) == n * (n - 1) // 2  # no pair twice
-        assert sorted({tuple(sorted(p)) for p in pairs}) == [
-            (i, j) for i in range(n) for j in range(i + 1, n)
-        ]
+def test_schema_parameter_enums_are_accepted_by_the_registry():
+    """Every choice the config schema offers for a metric parameter is one the registry's
+    parameter declaration accepts (the schema may offer fewer: reduced stores support three
+    RDM methods)."""
+    props = yaml.safe_load(SCHEMA_PATH.read_text())["$defs"]["metric"]["properties"]
+    declared: dict[str, set] = {}
+    for info in available().values():
+        for name, fragment in info.params.items():
+            declared.setdefault(name, set()).update(fragment.get("enum", []))
+    for name, fragment in props.items():
+        if name != "method" and "enum" in fragment:
+            assert set(fragment["enum"]) <= declared[name], name
+
+
+def test_unknown_parameters_raise_type_error(reps):
+    with pytest.raises(TypeError, match=r"accepted: \['alpha', 'center_columns'"):
+        dist.distance_block(reps, "linear_shape", {"alhpa": 0.5}, n_jobs=1, progress=False)
+    with pytest.raises(InvalidInputError, match="bogus"):
+        dist.check_metric("cka", {"bogus": 1})

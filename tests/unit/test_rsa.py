@@ -71,7 +71,7 @@ def test_rdm_from_reduced_equals_raw(rng, method):
 def test_rdm_dataarray(rng):
     import xarray as xr
 
-    from repgeom.metrics.rsa import rdm_dataarray
+    from repgeom.comparisons import rdm_dataarray
 
     X = xr.DataArray(
         rng.standard_normal((5, 3)),

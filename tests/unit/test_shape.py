@@ -6,6 +6,7 @@ from sklearn.base import clone
 from sklearn.model_selection import cross_validate
 
 import repgeom
+from repgeom.blocks import Block
 from repgeom.errors import InvalidInputError, NotFittedError, ShapeMismatchError
 from repgeom.metrics import (
     EnergyStochasticMetric,
@@ -14,8 +15,9 @@ from repgeom.metrics import (
     PermutationMetric,
     pairwise_distances,
 )
-from repgeom.metrics.pairwise import pairwise_matrix, polar_nuclear_norms
+from repgeom.metrics.pairwise import pairwise_matrix
 from repgeom.metrics.registry import available
+from repgeom.metrics.shape import polar_nuclear_norms
 
 ESTIMATORS = [
     LinearMetric(alpha=0.5, score_method="euclidean"),
@@ -113,11 +115,11 @@ def test_pairwise_dataarray_blocks_and_netrep_form(rng):
     assert full.dims == ("rep_a", "rep_b") and list(full.rep_a.values) == list(reps)
     assert np.allclose(full.values, full.values.T) and np.all(np.diag(full.values) == 0)
     # two blocks of size 2 assemble into the full matrix where computed
-    block = pairwise_distances(reps, LinearMetric(alpha=0.5), block=(0, 2), block_size=2)
+    block = pairwise_distances(reps, LinearMetric(alpha=0.5), block=Block(0, 2, size=2, n=5))
     np.testing.assert_allclose(block.values[:2, 4], full.values[:2, 4], rtol=1e-12)
     assert np.isnan(block.values[2, 3])
     with pytest.raises(InvalidInputError, match="outside"):
-        pairwise_distances(reps, LinearMetric(), block=(5, 0), block_size=2)
+        pairwise_distances(reps, LinearMetric(), block=Block(5, 0, size=2, n=5))
     # netrep form: metric first, returns arrays
     D = pairwise_distances(LinearMetric(alpha=0.5), list(reps.values()), verbose=False)
     np.testing.assert_allclose(D, full.values)
@@ -138,9 +140,11 @@ def test_batched_pairwise_equals_the_per_pair_loop(rng):
                             reps[i], reps[j]
                         )
             fast, _ = pairwise_matrix(metric, reps)
-            batched, _ = pairwise_matrix(metric, reps, backend="torch", batch_bytes=10**5)
+            prepared = {k: metric.prepare(X) for k, X in enumerate(reps)}
+            pairs = Block.whole(6).pairs
+            batched = metric.score_pairs(prepared, pairs, batched=True, batch_bytes=10**5)
             np.testing.assert_allclose(fast, loop, atol=1e-10, rtol=0)
-            np.testing.assert_allclose(batched, loop, atol=1e-10, rtol=0)
+            np.testing.assert_allclose(batched, [loop[i, j] for i, j in pairs], atol=1e-10, rtol=0)
 
 
 def test_polar_nuclear_norm(rng, device):

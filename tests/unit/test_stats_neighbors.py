@@ -16,20 +16,20 @@ def test_permutation_test_separates_related_from_unrelated(rng):
     miss = permutation_test("linear_shape", X, unrelated, n_permutations=99)
     assert hit.p_value == pytest.approx(0.01) and hit.z > 3  # a distance: smaller than null
     assert miss.p_value > 0.05 and abs(miss.z) < 3
-    sim = permutation_test(cka, X, related, kind="similarity", n_permutations=99)
+    sim = permutation_test(cka, X, related, measure="similarity", n_permutations=99)
     assert sim.p_value == pytest.approx(0.01) and sim.z > 3
-    with pytest.raises(InvalidInputError, match="needs kind="):
+    with pytest.raises(InvalidInputError, match="needs measure="):
         permutation_test(cka, X, related)
 
 
 def test_bootstrap_interval_brackets_the_observed_value(rng):
     X = rng.standard_normal((50, 6))
     Y = X + 0.5 * rng.standard_normal((50, 6))
-    res = bootstrap(cka, X, Y, kind="similarity", n_resamples=200)
+    res = bootstrap(cka, X, Y, measure="similarity", n_resamples=200)
     assert res.low < res.observed < res.high and res.samples.shape == (200,)
     assert (
-        bootstrap(cka, X, Y, kind="similarity", n_resamples=50, seed=3).low
-        == bootstrap(cka, X, Y, kind="similarity", n_resamples=50, seed=3).low
+        bootstrap(cka, X, Y, measure="similarity", n_resamples=50, seed=3).low
+        == bootstrap(cka, X, Y, measure="similarity", n_resamples=50, seed=3).low
     )
 
 

@@ -70,7 +70,6 @@ class DMD:
         device: str = "cpu",
         verbose: bool = False,
         steps_ahead: int = 1,
-        **_ignored: Any,
     ) -> None:
         self.data = data
         self.n_delays = n_delays

@@ -6,7 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from repgeom.dims import TIME
 from repgeom.errors import InvalidInputError
+from repgeom.metrics._validation import check_finite
 
 
 def as_series(data: Any, name: str = "data") -> np.ndarray:
@@ -15,9 +17,9 @@ def as_series(data: Any, name: str = "data") -> np.ndarray:
     Accepts numpy arrays, torch tensors and xarray DataArrays (a DataArray with a ``time``
     dim is transposed so that ``time`` comes right before the last dim).
     """
-    if hasattr(data, "dims") and "time" in data.dims:
-        others = [d for d in data.dims if d != "time"]
-        data = data.transpose(*others[:-1], "time", others[-1]).values if others else data.values
+    if hasattr(data, "dims") and TIME in data.dims:
+        others = [d for d in data.dims if d != TIME]
+        data = data.transpose(*others[:-1], TIME, others[-1]).values if others else data.values
     if hasattr(data, "detach"):
         data = data.detach().cpu().numpy()
     X = np.asarray(data, dtype=np.float64)
@@ -27,9 +29,7 @@ def as_series(data: Any, name: str = "data") -> np.ndarray:
         raise InvalidInputError(
             f"{name} must be (time × dims) or (trials × time × dims); got shape {X.shape}"
         )
-    if not np.isfinite(X).all():
-        raise InvalidInputError(f"{name} contains NaN or inf values")
-    return X
+    return check_finite(X, name)
 
 
 def delay_embed(data: Any, n_delays: int = 1, delay_interval: int = 1) -> np.ndarray:

@@ -30,6 +30,7 @@ import ot
 import torch
 
 from repgeom.errors import InvalidInputError, NotFittedError, ShapeMismatchError
+from repgeom.metrics._validation import angle, check_finite
 
 ScoreMethod = Literal["angular", "euclidean", "wasserstein"]
 Group = Literal["O(n)", "SO(n)", "GL(n)"]
@@ -43,9 +44,7 @@ def _as_operator(M: Any, name: str) -> np.ndarray:
     M = np.asarray(M, dtype=np.float64)
     if M.ndim != 2 or M.shape[0] != M.shape[1]:
         raise InvalidInputError(f"{name} must be a square matrix; got shape {M.shape}")
-    if not np.isfinite(M).all():
-        raise InvalidInputError(f"{name} contains NaN or inf values")
-    return M
+    return check_finite(M, name)
 
 
 def wasserstein(A: np.ndarray, B: np.ndarray, compare: str = "eig") -> float:
@@ -253,10 +252,11 @@ def _optimise_orthogonal(
 
 
 def _score_from_cos(cos: float, score_method: str) -> float:
-    cos = min(max(cos, -1.0), 1.0)
+    """``arccos(cos)`` (angular) or ``sqrt(2 − 2 cos)`` (euclidean, unit-norm operators), the
+    cosine clipped to [−1, 1]."""
     if score_method == "angular":
-        return float(np.arccos(cos))
-    return float(np.sqrt(max(2 - 2 * cos, 0.0)))
+        return float(angle(cos))
+    return float(np.sqrt(max(2 - 2 * min(max(cos, -1.0), 1.0), 0.0)))
 
 
 def _general_objective(A: torch.Tensor, B: torch.Tensor, C: torch.Tensor, score_method: str):
@@ -357,7 +357,6 @@ class SimilarityTransformDist:
         seed: int = 0,
         tol: float = 1e-9,
         max_iter: int = 150,
-        **_ignored: Any,
     ) -> None:
         if score_method not in SCORES:
             raise InvalidInputError(f"score_method={score_method!r}; choose one of {SCORES}")
@@ -375,11 +374,22 @@ class SimilarityTransformDist:
         self.tol = tol
         self.max_iter = max_iter
 
-    def fit(self, A: Any, B: Any, **overrides: Any) -> SimilarityTransformDist:
-        """Find the best C; sets ``C_star`` and ``score_``."""
-        for key in ("score_method", "group"):
-            if overrides.get(key) is not None:
-                setattr(self, key, overrides[key])
+    def fit(
+        self,
+        A: Any,
+        B: Any,
+        iters: int | None = None,
+        lr: float | None = None,
+        score_method: ScoreMethod | None = None,
+        group: Group | None = None,
+    ) -> SimilarityTransformDist:
+        """Find the best C; sets ``C_star`` and ``score_``. ``score_method`` and ``group``
+        override the constructor's (dsa-metric's signature); ``iters`` and ``lr`` are
+        accepted and unused."""
+        if score_method is not None:
+            self.score_method = score_method
+        if group is not None:
+            self.group = group
         A, B = _as_operator(A, "A"), _as_operator(B, "B")
         if self.score_method == "wasserstein" or A.shape != B.shape:
             if self.score_method != "wasserstein":
@@ -472,14 +482,28 @@ class SimilarityTransformDist:
                 out[part] = [_score_from_cos(float(c), self.score_method) for c in cos]
         return out
 
-    def score(self, A: Any = None, B: Any = None, **_ignored: Any) -> float:
+    def score(
+        self,
+        A: Any = None,
+        B: Any = None,
+        score_method: ScoreMethod | None = None,
+        group: Group | None = None,
+    ) -> float:
         """The score of the last fit (or fit ``A``, ``B`` first when given)."""
         if A is not None and B is not None:
-            self.fit(A, B)
+            self.fit(A, B, score_method=score_method, group=group)
         if not hasattr(self, "score_"):
             raise NotFittedError("call fit(A, B) (or pass A and B) before score()")
         return self.score_
 
-    def fit_score(self, A: Any, B: Any, **overrides: Any) -> float:
+    def fit_score(
+        self,
+        A: Any,
+        B: Any,
+        iters: int | None = None,
+        lr: float | None = None,
+        score_method: ScoreMethod | None = None,
+        group: Group | None = None,
+    ) -> float:
         """Fit and return the distance (a float)."""
-        return self.fit(A, B, **overrides).score_
+        return self.fit(A, B, iters, lr, score_method, group).score_

@@ -4,32 +4,49 @@ Shape metrics (netrep-compatible): :class:`LinearMetric`, :class:`PermutationMet
 :class:`GaussianStochasticMetric`, :class:`EnergyStochasticMetric`; all-pairs distances with
 :func:`pairwise_distances`. RSA (rsatoolbox's conventions): :func:`rdm`,
 :func:`compare_rdms`, :func:`rdm_noise_ceiling`, and :mod:`repgeom.metrics.noise`. Every
-metric by a standard name: :func:`compare`, listed with its declared axioms by
-:func:`available`.
+metric by a standard name: :func:`compare`, listed with its declared measure and axioms by
+:func:`available` (the one registry, :mod:`repgeom.metrics.registry`).
+
+Names are imported on first use (a module-level ``__getattr__``), so importing a submodule
+such as :mod:`repgeom.metrics._validation` stays light. :func:`pairwise_distances` lives in
+:mod:`repgeom.comparisons` (it can return a labelled ``xarray.DataArray``); the math never
+imports xarray.
 """
 
-from repgeom.metrics import noise
-from repgeom.metrics.cka import LinearCKA, angular_cka, cka
-from repgeom.metrics.pairwise import pairwise_distances
-from repgeom.metrics.registry import available, compare
-from repgeom.metrics.rsa import compare_rdms, evaluate_models, rdm, rdm_noise_ceiling
-from repgeom.metrics.shape import LinearMetric, PermutationMetric
-from repgeom.metrics.stochastic import EnergyStochasticMetric, GaussianStochasticMetric
+from __future__ import annotations
 
-__all__ = [
-    "EnergyStochasticMetric",
-    "GaussianStochasticMetric",
-    "LinearCKA",
-    "LinearMetric",
-    "angular_cka",
-    "available",
-    "cka",
-    "PermutationMetric",
-    "compare",
-    "compare_rdms",
-    "evaluate_models",
-    "noise",
-    "pairwise_distances",
-    "rdm",
-    "rdm_noise_ceiling",
-]
+from importlib import import_module
+from typing import Any
+
+#: Public name → the module that defines it.
+_EXPORTS = {
+    "EnergyStochasticMetric": "repgeom.metrics.stochastic",
+    "GaussianStochasticMetric": "repgeom.metrics.stochastic",
+    "LinearCKA": "repgeom.metrics.cka",
+    "LinearMetric": "repgeom.metrics.shape",
+    "PermutationMetric": "repgeom.metrics.shape",
+    "angular_cka": "repgeom.metrics.cka",
+    "available": "repgeom.metrics.registry",
+    "cka": "repgeom.metrics.cka",
+    "compare": "repgeom.metrics.registry",
+    "compare_rdms": "repgeom.metrics.rsa",
+    "evaluate_models": "repgeom.metrics.rsa",
+    "noise": "repgeom.metrics.noise",
+    "pairwise_distances": "repgeom.comparisons",
+    "rdm": "repgeom.metrics.rsa",
+    "rdm_noise_ceiling": "repgeom.metrics.rsa",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'repgeom.metrics' has no attribute {name!r}")
+    module = import_module(_EXPORTS[name])
+    return module if name == "noise" else getattr(module, name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from repgeom.metrics.pairwise import netrep_pairwise
+
 
 class FittedAlias:
     """netrep's public name for a fitted attribute (``T`` for ``T_``), readable and settable
@@ -34,6 +36,4 @@ class NetrepPairwise:
         """All pairs: ``(D_train, D_test)``; ``D_test`` is +inf off the diagonal without test
         data. ``processes`` is accepted and ignored (repgeom prepares each representation once
         instead of spreading refits over processes)."""
-        from repgeom.metrics.pairwise import netrep_pairwise
-
         return netrep_pairwise(self, train_data, test_data, verbose)

@@ -1,22 +1,41 @@
-"""Input checks shared by the metrics: arrays, tensors or DataArrays in, float64 matrices out."""
+"""Input checks and small numeric helpers shared by the math: arrays, tensors or labelled
+arrays in, finite float64 matrices out; clipped angles; keyword-argument checks.
+
+Nothing here imports xarray: a labelled array is recognised by its ``dims`` and
+``transpose`` (duck typing), and dim names come from :mod:`repgeom.dims`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
 
+from repgeom.dims import STIMULUS as STIMULUS_DIM
 from repgeom.errors import InvalidInputError, ShapeMismatchError
-from repgeom.store import STIMULUS as STIMULUS_DIM
+
+#: What a NaN/inf message suggests by default.
+FINITE_HINT = "remove or impute them"
+
+
+def check_finite(X: np.ndarray, name: str = "X", hint: str = FINITE_HINT) -> np.ndarray:
+    """Return ``X`` unchanged, or raise :class:`InvalidInputError` counting its NaN/inf
+    entries (the one finiteness check of the math)."""
+    if not np.isfinite(X).all():
+        bad = int((~np.isfinite(X)).sum())
+        raise InvalidInputError(f"{name} holds {bad} NaN/inf values; {hint}")
+    return X
 
 
 def as_matrix(X: Any, name: str = "X", *, min_rows: int = 2) -> np.ndarray:
     """Return ``X`` as a finite float64 (n_stimuli, n_units) matrix.
 
-    Accepts numpy arrays, torch tensors and xarray DataArrays; a DataArray must have a
-    ``stimulus`` dim, which becomes the rows (all other dims are flattened into units).
+    Accepts numpy arrays, torch tensors and labelled arrays (xarray-like: ``dims`` and
+    ``transpose``); a labelled array must have a ``stimulus`` dim, which becomes the rows (all
+    other dims are flattened into units).
     """
-    if hasattr(X, "dims") and hasattr(X, "transpose"):  # xarray.DataArray
+    if hasattr(X, "dims") and hasattr(X, "transpose"):  # a labelled array
         if STIMULUS_DIM not in X.dims:
             raise ShapeMismatchError(
                 f"{name} is a DataArray with dims {tuple(X.dims)}; it needs a "
@@ -31,10 +50,7 @@ def as_matrix(X: Any, name: str = "X", *, min_rows: int = 2) -> np.ndarray:
     X = X.reshape(X.shape[0], -1)
     if X.shape[0] < min_rows:
         raise InvalidInputError(f"{name} has {X.shape[0]} stimuli; at least {min_rows} needed")
-    if not np.isfinite(X).all():
-        bad = int((~np.isfinite(X)).sum())
-        raise InvalidInputError(f"{name} holds {bad} NaN/inf values; remove or impute them")
-    return X
+    return check_finite(X, name)
 
 
 def check_same_stimuli(X: np.ndarray, Y: np.ndarray) -> None:
@@ -56,5 +72,28 @@ def check_widths(X: np.ndarray, Y: np.ndarray, zero_pad: bool) -> None:
 
 
 def angle(cosine: float | np.ndarray) -> float | np.ndarray:
-    """``arccos`` of a cosine clipped to [-1, 1] (rounding can push it past 1)."""
+    """``θ = arccos(clip(cos, −1, 1))``: rounding can push a cosine past ±1.
+
+    Examples
+    --------
+    >>> float(angle(1 + 1e-15))
+    0.0
+    """
     return np.arccos(np.clip(cosine, -1.0, 1.0))
+
+
+def check_kwargs(owner: str, given: Mapping[str, Any], accepted: Collection[str]) -> None:
+    """Raise :class:`TypeError` naming the accepted parameters when ``given`` holds others.
+
+    Examples
+    --------
+    >>> check_kwargs("cka", {"bogus": 1}, ("kernel", "estimator"))
+    Traceback (most recent call last):
+    ...
+    TypeError: cka got unexpected keyword argument(s) ['bogus']; accepted: ['estimator', 'kernel']
+    """
+    unknown = sorted(set(given) - set(accepted))
+    if unknown:
+        raise TypeError(
+            f"{owner} got unexpected keyword argument(s) {unknown}; accepted: {sorted(accepted)}"
+        )

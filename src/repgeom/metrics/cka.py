@@ -15,6 +15,8 @@ from sklearn.base import BaseEstimator
 
 from repgeom.errors import InvalidInputError
 from repgeom.metrics._validation import angle, as_matrix, check_same_stimuli
+from repgeom.metrics.kernels import center, hsic, resolve_kernel
+from repgeom.metrics.pairwise import Scorer, as_data
 
 
 class LinearCKA(BaseEstimator):
@@ -34,18 +36,88 @@ class LinearCKA(BaseEstimator):
         return self
 
     def score(self, X: Any, Y: Any) -> float:
-        X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
-        check_same_stimuli(X, Y)
-        if self.center_columns:
-            X, Y = X - X.mean(0), Y - Y.mean(0)
-        cross = np.linalg.norm(X.T @ Y) ** 2
-        return float(angle(cross / (np.linalg.norm(X.T @ X) * np.linalg.norm(Y.T @ Y))))
+        scorer = LinearCKAScorer(self.center_columns)
+        return scorer.score(scorer.prepare(X), scorer.prepare(Y))
 
     def fit_score(self, X: Any, Y: Any) -> float:
         return self.score(X, Y)
 
 
+class LinearCKAScorer(Scorer):
+    """:class:`LinearCKA` split for the pairwise engine: the centred matrix and ``‖XᵀX‖_F``
+    once per representation, ``arccos(‖XᵀY‖_F² / (‖XᵀX‖_F ‖YᵀY‖_F))`` per pair."""
+
+    def __init__(self, center_columns: bool = True) -> None:
+        self.center_columns = center_columns
+
+    def prepare(self, rep: Any) -> tuple[np.ndarray, float]:
+        X = as_matrix(as_data(rep).features, "X")
+        if self.center_columns:
+            X = X - X.mean(0)
+        return X, float(np.linalg.norm(X.T @ X))
+
+    def score(self, a: tuple[np.ndarray, float], b: tuple[np.ndarray, float]) -> float:
+        (X, norm_x), (Y, norm_y) = a, b
+        check_same_stimuli(X, Y)
+        cross = np.linalg.norm(X.T @ Y) ** 2
+        return float(angle(cross / (norm_x * norm_y)))
+
+
 Estimator = Literal["biased", "unbiased"]
+
+
+def _centred_gram(rep: Any, kernel: Any) -> np.ndarray:
+    """``K_c = H k(X) H`` of one representation."""
+    return center(kernel(as_matrix(as_data(rep).features, "X")))
+
+
+class CKAScorer(Scorer):
+    """:func:`cka` split for the pairwise engine: the centred Gram matrix ``K_c`` and
+    ``HSIC(K_c, K_c)`` once per representation, ``HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L))``
+    per pair."""
+
+    def __init__(self, kernel: Callable | str | None = None, estimator: Estimator = "biased"):
+        if estimator not in ("biased", "unbiased"):
+            raise InvalidInputError(f"estimator={estimator!r}; choose 'biased' or 'unbiased'")
+        self.kernel = resolve_kernel(kernel)
+        self.unbiased = estimator == "unbiased"
+
+    def prepare(self, rep: Any) -> tuple[np.ndarray, np.float64]:
+        K = _centred_gram(rep, self.kernel)
+        if not np.any(K):
+            raise InvalidInputError(
+                "a centred Gram matrix is zero (constant data): CKA is undefined"
+            )
+        return K, hsic(K, K, centered=True, unbiased=self.unbiased)
+
+    def score(self, a: tuple[np.ndarray, np.float64], b: tuple[np.ndarray, np.float64]) -> float:
+        (K, hk), (L, hl) = a, b
+        check_same_stimuli(K, L)
+        return float(
+            np.float64(hsic(K, L, centered=True, unbiased=self.unbiased) / np.sqrt(hk * hl))
+        )
+
+
+class AngularCKAScorer(Scorer):
+    """:func:`angular_cka` split for the pairwise engine: the unit-norm point ``P`` once per
+    representation, ``arccos⟨P_X, P_Y⟩`` per pair."""
+
+    def __init__(self, kernel: Callable | str | None = None, use_unbiased_hsic: bool = True):
+        self.kernel = resolve_kernel(kernel)
+        self.use_unbiased_hsic = use_unbiased_hsic
+
+    def prepare(self, rep: Any) -> np.ndarray:
+        K = _centred_gram(rep, self.kernel)
+        if self.use_unbiased_hsic:
+            np.fill_diagonal(K, 0.0)
+        norm = np.linalg.norm(K)
+        if norm == 0:
+            raise InvalidInputError("a centred Gram matrix is zero (constant data)")
+        return K / norm
+
+    def score(self, a: np.ndarray, b: np.ndarray) -> float:
+        check_same_stimuli(a, b)
+        return float(angle(np.sum(a * b)))
 
 
 def cka(
@@ -69,15 +141,10 @@ def cka(
     InvalidInputError
         If a Gram matrix is constant (CKA undefined) instead of returning NaN.
     """
-    from repgeom.metrics.kernels import center, kernel_cka, resolve_kernel
-
+    scorer = CKAScorer(kernel, estimator)
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     check_same_stimuli(X, Y)
-    kernel = resolve_kernel(kernel)
-    K, L = center(kernel(X)), center(kernel(Y))
-    if not (np.any(K) and np.any(L)):
-        raise InvalidInputError("a centred Gram matrix is zero (constant data): CKA is undefined")
-    return float(kernel_cka(K, L, centered=True, unbiased=estimator == "unbiased"))
+    return scorer.score(scorer.prepare(X), scorer.prepare(Y))
 
 
 def angular_cka(
@@ -91,18 +158,7 @@ def angular_cka(
     the diagonal of ``K_c`` is zeroed before normalising — repsim's own "unbiased" variant, not
     Song et al.'s estimator. Without it this is ``arccos`` of biased CKA.
     """
-    from repgeom.metrics.kernels import center, resolve_kernel
-
+    scorer = AngularCKAScorer(kernel, use_unbiased_hsic)
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     check_same_stimuli(X, Y)
-    kernel = resolve_kernel(kernel)
-    points = []
-    for M in (X, Y):
-        K = center(kernel(M))
-        if use_unbiased_hsic:
-            np.fill_diagonal(K, 0.0)
-        norm = np.linalg.norm(K)
-        if norm == 0:
-            raise InvalidInputError("a centred Gram matrix is zero (constant data)")
-        points.append(K / norm)
-    return float(angle(np.sum(points[0] * points[1])))
+    return scorer.score(scorer.prepare(X), scorer.prepare(Y))

@@ -11,16 +11,35 @@ from scipy.linalg import eigh
 
 from repgeom.errors import InvalidInputError
 from repgeom.metrics._validation import as_matrix, check_same_stimuli
-from repgeom.metrics.kernels import Linear
+from repgeom.metrics.kernels import resolve_kernel
+from repgeom.metrics.pairwise import Scorer, as_data
 
 
-def _distances(X: np.ndarray, kernel: Callable) -> np.ndarray:
+def _distances(X: np.ndarray, kernel: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     K = kernel(X)
     d = np.diag(K)
     return np.sqrt(np.maximum(d[:, None] + d[None, :] - 2 * K, 0.0))
 
 
-def stress(X: Any, Y: Any, *, kernel: Callable | None = None, rescale: bool = False) -> float:
+class StressScorer(Scorer):
+    """repsim's ``Stress`` for the pairwise engine: the (rescaled) pairwise-distance vector
+    once per representation, ``sqrt(mean (D^X − D^Y)²)`` per pair."""
+
+    def __init__(self, kernel: Callable | str | None = None, rescale: bool = False) -> None:
+        self.kernel = resolve_kernel(kernel)
+        self.rescale = rescale
+
+    def prepare(self, rep: Any) -> np.ndarray:
+        X = as_matrix(as_data(rep).features, "X")
+        d = _distances(X, self.kernel)[np.triu_indices(len(X), 1)]
+        return d / np.sort(d)[(len(d) - 1) // 2] if self.rescale else d
+
+    def score(self, a: np.ndarray, b: np.ndarray) -> float:
+        check_same_stimuli(a[:, None], b[:, None])
+        return float(np.sqrt(np.mean((a - b) ** 2)))
+
+
+def stress(X: Any, Y: Any, *, kernel: Callable | str | None = None, rescale: bool = False) -> float:
     """repsim's ``Stress``: root mean squared difference of pairwise distances.
 
     Notes
@@ -31,13 +50,8 @@ def stress(X: Any, Y: Any, *, kernel: Callable | None = None, rescale: bool = Fa
     """
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     check_same_stimuli(X, Y)
-    kernel = kernel or Linear()
-    iu = np.triu_indices(len(X), 1)
-    dx, dy = _distances(X, kernel)[iu], _distances(Y, kernel)[iu]
-    if rescale:
-        dx = dx / np.sort(dx)[(len(dx) - 1) // 2]
-        dy = dy / np.sort(dy)[(len(dy) - 1) // 2]
-    return float(np.sqrt(np.mean((dx - dy) ** 2)))
+    scorer = StressScorer(kernel, rescale)
+    return scorer.score(scorer.prepare(X), scorer.prepare(Y))
 
 
 def _air_point(X: np.ndarray, eps: float, kernel: Callable, p: int | None, mode: str) -> np.ndarray:
@@ -56,12 +70,48 @@ def _air_point(X: np.ndarray, eps: float, kernel: Callable, p: int | None, mode:
     return Xc.T @ Xc / (len(Xc) - 1) + eps * np.eye(p)
 
 
+def _full_rank(M: np.ndarray) -> bool:
+    s = np.linalg.svd(M, compute_uv=False)
+    return bool((s > s[0] * max(M.shape) * np.finfo(np.float64).eps).sum() >= len(M))
+
+
+class AffineInvariantRiemannianScorer(Scorer):
+    """repsim's affine-invariant Riemannian distance for the pairwise engine: the SPD point
+    and whether it has full rank once per representation, ``sqrt(Σ log² λᵢ)`` per pair."""
+
+    def __init__(
+        self,
+        eps: float = 0.0,
+        kernel: Callable | str | None = None,
+        p: int | None = None,
+        mode: Literal["gram", "cov"] = "gram",
+    ) -> None:
+        self.eps = eps
+        self.kernel = resolve_kernel(kernel)
+        self.p = p
+        self.mode = mode
+
+    def prepare(self, rep: Any) -> tuple[np.ndarray, bool]:
+        X = as_matrix(as_data(rep).features, "X")
+        point = _air_point(X, self.eps, self.kernel, self.p, self.mode)
+        return point, _full_rank(point)
+
+    def score(self, a: tuple[np.ndarray, bool], b: tuple[np.ndarray, bool]) -> float:
+        (A, full_a), (B, full_b) = a, b
+        if A.shape != B.shape:
+            check_same_stimuli(A, B)
+        if not (full_a and full_b):
+            return float("inf")
+        lam = eigh(B, A, eigvals_only=True)
+        return float(np.sqrt(np.sum(np.log(lam) ** 2)))
+
+
 def affine_invariant_riemannian(
     X: Any,
     Y: Any,
     *,
     eps: float = 0.0,
-    kernel: Callable | None = None,
+    kernel: Callable | str | None = None,
     p: int | None = None,
     mode: Literal["gram", "cov"] = "gram",
 ) -> float:
@@ -76,12 +126,5 @@ def affine_invariant_riemannian(
     """
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     check_same_stimuli(X, Y)
-    kernel = kernel or Linear()
-    A = _air_point(X, eps, kernel, p, mode)
-    B = _air_point(Y, eps, kernel, p, mode)
-    for M in (A, B):
-        s = np.linalg.svd(M, compute_uv=False)
-        if (s > s[0] * max(M.shape) * np.finfo(np.float64).eps).sum() < len(M):
-            return float("inf")
-    lam = eigh(B, A, eigvals_only=True)
-    return float(np.sqrt(np.sum(np.log(lam) ** 2)))
+    scorer = AffineInvariantRiemannianScorer(eps, kernel, p, mode)
+    return scorer.score(scorer.prepare(X), scorer.prepare(Y))

@@ -1,4 +1,8 @@
-"""Neighbourhood and canonical-correlation measures of representational alignment."""
+"""Neighbourhood and canonical-correlation measures of representational alignment.
+
+Each measure is a :class:`~repgeom.metrics.pairwise.Scorer` (a step per representation, a step
+per pair) and a function of two matrices built from it.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +13,44 @@ from sklearn.neighbors import NearestNeighbors
 
 from repgeom.errors import InvalidInputError
 from repgeom.metrics._validation import as_matrix, check_same_stimuli
+from repgeom.metrics.pairwise import Scorer, as_data
+
+#: Neighbours per stimulus of :func:`mutual_knn` by default.
+DEFAULT_K = 10
+#: Share of the variance SVCCA keeps by default.
+DEFAULT_KEEP_VARIANCE = 0.99
 
 
-def mutual_knn(X: Any, Y: Any, k: int = 10) -> float:
+def _matrix(rep: Any) -> np.ndarray:
+    return as_matrix(as_data(rep).features, "X")
+
+
+class MutualKNNScorer(Scorer):
+    """Mutual k-nearest-neighbour alignment: each stimulus's ``k`` nearest neighbours once
+    per representation, ``mean_i |N_k^X(i) ∩ N_k^Y(i)| / k`` per pair."""
+
+    def __init__(self, k: int = DEFAULT_K) -> None:
+        self.k = k
+
+    def prepare(self, rep: Any) -> list[set[int]]:
+        M = _matrix(rep)
+        if not 1 <= self.k < len(M):
+            raise InvalidInputError(f"k={self.k}; choose 1 ≤ k < n_stimuli = {len(M)}")
+        idx = NearestNeighbors(n_neighbors=self.k + 1).fit(M).kneighbors(M, return_distance=False)
+        return [set(row[row != i][: self.k]) for i, row in enumerate(idx)]
+
+    def score(self, a: list[set[int]], b: list[set[int]]) -> float:
+        check_same_stimuli(np.empty((len(a), 0)), np.empty((len(b), 0)))
+        return float(np.mean([len(x & y) / self.k for x, y in zip(a, b, strict=True)]))
+
+
+def mutual_knn(X: Any, Y: Any, k: int = DEFAULT_K) -> float:
     """Mutual k-nearest-neighbour alignment (Huh et al. 2024, the platonic-representation
     study): the mean over stimuli of ``|N_k^X(i) ∩ N_k^Y(i)| / k`` (self excluded)."""
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     check_same_stimuli(X, Y)
-    if not 1 <= k < len(X):
-        raise InvalidInputError(f"k={k}; choose 1 ≤ k < n_stimuli = {len(X)}")
-    sets = []
-    for M in (X, Y):
-        idx = NearestNeighbors(n_neighbors=k + 1).fit(M).kneighbors(M, return_distance=False)
-        sets.append([set(row[row != i][:k]) for i, row in enumerate(idx)])
-    return float(np.mean([len(a & b) / k for a, b in zip(*sets, strict=True)]))
+    scorer = MutualKNNScorer(k)
+    return scorer.score(scorer.prepare(X), scorer.prepare(Y))
 
 
 def _orthonormal_basis(M: np.ndarray, name: str) -> np.ndarray:
@@ -38,33 +66,72 @@ def _orthonormal_basis(M: np.ndarray, name: str) -> np.ndarray:
     return U[:, :rank]
 
 
+def _correlations(Qx: np.ndarray, Qy: np.ndarray) -> np.ndarray:
+    """Canonical correlations from orthonormal bases: singular values of ``QₓᵀQ_y`` in
+    [0, 1]."""
+    check_same_stimuli(Qx, Qy)
+    return np.clip(np.linalg.svd(Qx.T @ Qy, compute_uv=False), 0.0, 1.0)
+
+
+def _svcca_reduced(M: np.ndarray, keep_variance: float) -> np.ndarray:
+    """The principal components of ``M`` that explain ``keep_variance`` of its variance."""
+    Mc = M - M.mean(axis=0)
+    U, s, _ = np.linalg.svd(Mc, full_matrices=False)
+    k = int(np.searchsorted(np.cumsum(s**2) / np.sum(s**2), keep_variance) + 1)
+    return U[:, :k] * s[:k]
+
+
+class CCAScorer(Scorer):
+    """Mean canonical correlation: an orthonormal basis of the centred columns once per
+    representation (after SVCCA's reduction with ``keep_variance``), ``mean ρᵢ`` per pair."""
+
+    def __init__(self, keep_variance: float | None = None) -> None:
+        self.keep_variance = keep_variance
+
+    def prepare(self, rep: Any) -> np.ndarray:
+        M = _matrix(rep)
+        if self.keep_variance is not None:
+            M = as_matrix(_svcca_reduced(M, self.keep_variance), "X")
+        return _orthonormal_basis(M, "X")
+
+    def score(self, a: np.ndarray, b: np.ndarray) -> float:
+        return float(_correlations(a, b).mean())
+
+
+class PWCCAScorer(Scorer):
+    """Projection-weighted CCA: the basis and the centred matrix once per representation;
+    per pair ``Σᵢ αᵢ ρᵢ`` with ``αᵢ ∝ Σⱼ |⟨hᵢ, xⱼ⟩|`` (not symmetric: weights come from X)."""
+
+    def prepare(self, rep: Any) -> tuple[np.ndarray, np.ndarray]:
+        M = _matrix(rep)
+        return _orthonormal_basis(M, "X"), M - M.mean(axis=0)
+
+    def score(self, a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> float:
+        (Qx, Xc), (Qy, _) = a, b
+        check_same_stimuli(Qx, Qy)
+        U, rho, _ = np.linalg.svd(Qx.T @ Qy, full_matrices=False)
+        variates = Qx @ U  # canonical variates of X (unit norm)
+        weights = np.abs(variates.T @ Xc).sum(axis=1)
+        return float(np.sum(weights / weights.sum() * np.clip(rho, 0, 1)))
+
+
 def canonical_correlations(X: Any, Y: Any) -> np.ndarray:
     """Canonical correlations ρ₁ ≥ ρ₂ ≥ … of centred X and Y (singular values of QₓᵀQ_y)."""
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     check_same_stimuli(X, Y)
-    return np.clip(
-        np.linalg.svd(_orthonormal_basis(X, "X").T @ _orthonormal_basis(Y, "Y"), compute_uv=False),
-        0.0,
-        1.0,
-    )
+    return _correlations(_orthonormal_basis(X, "X"), _orthonormal_basis(Y, "Y"))
 
 
 def mean_cca(X: Any, Y: Any) -> float:
-    """Mean canonical correlation."""
+    """Mean canonical correlation ``mean ρᵢ``."""
     return float(canonical_correlations(X, Y).mean())
 
 
-def svcca(X: Any, Y: Any, *, keep_variance: float = 0.99) -> float:
+def svcca(X: Any, Y: Any, *, keep_variance: float = DEFAULT_KEEP_VARIANCE) -> float:
     """SVCCA (Raghu et al. 2017): each input reduced to the principal components that explain
     ``keep_variance`` of its variance, then the mean canonical correlation."""
-    reduced = []
-    for M, name in ((X, "X"), (Y, "Y")):
-        M = as_matrix(M, name)
-        Mc = M - M.mean(axis=0)
-        U, s, _ = np.linalg.svd(Mc, full_matrices=False)
-        k = int(np.searchsorted(np.cumsum(s**2) / np.sum(s**2), keep_variance) + 1)
-        reduced.append(U[:, :k] * s[:k])
-    return mean_cca(*reduced)
+    scorer = CCAScorer(keep_variance)
+    return scorer.score(scorer.prepare(as_matrix(X, "X")), scorer.prepare(as_matrix(Y, "Y")))
 
 
 def pwcca(X: Any, Y: Any) -> float:
@@ -72,8 +139,5 @@ def pwcca(X: Any, Y: Any) -> float:
     much of X each canonical variate accounts for, ``αᵢ ∝ Σⱼ |⟨hᵢ, xⱼ⟩|``."""
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     check_same_stimuli(X, Y)
-    Qx, Qy = _orthonormal_basis(X, "X"), _orthonormal_basis(Y, "Y")
-    U, rho, _ = np.linalg.svd(Qx.T @ Qy, full_matrices=False)
-    variates = Qx @ U  # canonical variates of X (unit norm)
-    weights = np.abs(variates.T @ (X - X.mean(axis=0))).sum(axis=1)
-    return float(np.sum(weights / weights.sum() * np.clip(rho, 0, 1)))
+    scorer = PWCCAScorer()
+    return scorer.score(scorer.prepare(X), scorer.prepare(Y))

@@ -11,6 +11,7 @@ from typing import Literal
 import numpy as np
 
 from repgeom.errors import InvalidInputError
+from repgeom.metrics._validation import check_finite
 
 NoiseMethod = Literal["full", "diag", "shrinkage_eye", "shrinkage_diag"]
 NOISE_METHODS: tuple[NoiseMethod, ...] = ("full", "diag", "shrinkage_eye", "shrinkage_diag")
@@ -20,9 +21,7 @@ def _residuals(residuals: np.ndarray) -> np.ndarray:
     R = np.asarray(residuals, dtype=np.float64)
     if R.ndim != 2 or R.shape[0] < 2:
         raise InvalidInputError(f"residuals have shape {R.shape}; expected (n_obs ≥ 2, n_channels)")
-    if not np.isfinite(R).all():
-        raise InvalidInputError("residuals hold NaN/inf values")
-    return R - R.mean(axis=0)
+    return check_finite(R, "residuals") - R.mean(axis=0)
 
 
 def _shrinkage_eye(R: np.ndarray, dof: int) -> np.ndarray:

@@ -1,137 +1,224 @@
-"""All-pairs distance matrices: prepare each representation once, then score pairs cheaply.
+"""The pairwise engine: prepare each representation once, then score pairs cheaply.
 
 netrep's ``pairwise_distances`` refits (and re-whitens) both matrices for each of the
-K(K−1)/2 pairs. Here a metric with a ``prepare``/``score_prepared`` split (``LinearMetric``)
-prepares each representation once; a pair then costs one (k × k) product and its singular
-values. Metrics without that split (the stochastic ones) fall back to ``fit_score`` per pair.
+K(K−1)/2 pairs. Here every metric is a :class:`Scorer`: :meth:`Scorer.prepare` runs once per
+representation (centre and whiten, an RDM, a centred Gram matrix, a DMD, ...) and
+:meth:`Scorer.score` compares two prepared representations. :meth:`Scorer.score_pairs` scores
+many pairs at once; its default runs :meth:`Scorer.score` on ``n_jobs`` threads, and metrics
+override it where batching pays (stack-against-stack RDM comparisons, batched GPU products).
 
-A block ``(block_i, block_j)`` of the K×K matrix can be computed alone (rows of block i,
-columns of block j, ``block_size`` representations per block), so a workflow can spread the
-matrix over jobs and assemble it.
-
-``backend="torch"`` scores training pairs as batched tensor programs (on the GPU when
-``device="cuda"``): the (k × k) products of a batch of pairs are one batched GEMM, and their
-nuclear norms come from GEMM-only Newton–Schulz polar iterations instead of batched SVDs
-(singular values are the GPU's bottleneck: about 62 ms per 1,000 × 1,000 matrix on an H100
-against under 1 ms for 30 polar steps). Pairs whose angle comes out near zero, where the
-iteration's ~1e-5 relative error would matter, are recomputed exactly in float64.
+A :class:`~repgeom.blocks.Block` of the K×K matrix can be computed alone, so a workflow can
+spread the matrix over jobs and assemble it. netrep-style estimators (``fit``/``score``) are
+wrapped by :func:`as_scorer`: those with ``prepare``/``score_prepared`` (``LinearMetric``)
+prepare once, the others are refitted per pair.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from itertools import combinations, product
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-import xarray as xr
+from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from repgeom.blocks import Block
 from repgeom.errors import InvalidInputError
-from repgeom.metrics.shape import LinearMetric, PreparedLinear
-from repgeom.store import REP_A, REP_B, SPLIT
 
-#: Newton–Schulz steps for the polar factor; singular values above ~1e-5 of the largest
-#: converge within 30 cubic steps (each multiplies small ones by 1.5).
-POLAR_STEPS = 30
-#: Pairs whose cosine exceeds this are rechecked with an exact float64 SVD (angles below
-#: ~0.045 rad are sensitive to the iteration's error).
-NEAR_ZERO_COS = 1 - 1e-3
-#: Default memory for one batch of (k × k) pair products, in bytes.
+#: Default memory for one batch of pair products on a device, in bytes.
 DEFAULT_BATCH_BYTES = 2 * 2**30
 
-
-def block_pairs(
-    n: int, block: tuple[int, int] | None, block_size: int | None
-) -> list[tuple[int, int]]:
-    """Pairs (i, j), i < j, optionally restricted to one block of the matrix."""
-    if block is None:
-        return list(combinations(range(n), 2))
-    if not block_size or block_size < 1:
-        raise InvalidInputError("block= needs block_size ≥ 1 (representations per block)")
-    bi, bj = block
-    rows = range(bi * block_size, min((bi + 1) * block_size, n))
-    cols = range(bj * block_size, min((bj + 1) * block_size, n))
-    if not rows or not cols:
-        raise InvalidInputError(f"block {block} is outside a {n}×{n} matrix of {block_size}-blocks")
-    return sorted({(min(i, j), max(i, j)) for i, j in product(rows, cols) if i != j})
+Pair = tuple[int, int]
 
 
-def polar_nuclear_norms(M: torch.Tensor, steps: int = POLAR_STEPS) -> torch.Tensor:
-    """Nuclear norms of a batch of matrices (b, p, q) by Newton–Schulz polar iterations.
+@dataclass(frozen=True)
+class Data:
+    """One representation as the math sees it (no labels, no xarray).
 
-    Notes
-    -----
-    With ``X₀ = M / ‖M‖_F`` (singular values in (0, 1]) the iteration
-    ``X ← 1.5 X − 0.5 X Xᵀ X`` drives every singular value to 1 while keeping the singular
-    vectors, so it converges to the polar factor ``U Vᵀ`` and ``‖M‖_* = tr(Xᵀ M)``. Only
-    matrix products are used. Singular values below ~1.5^(−steps) of the largest are not
-    converged; their share of the norm is underestimated.
+    Attributes
+    ----------
+    features : ndarray of shape (n_stimuli, n_components)
+        Rows are stimuli; a reduced store's ``Z = U S`` or raw units.
+    row_mean : ndarray of shape (n_stimuli,), optional
+        Mean of each raw row over its original units (exact RDMs from a reduced store).
+    n_units : int, optional
+        Width of the original units.
+    samples : ndarray of shape (n_stimuli, n_reps, n_units), optional
+        Single trials, for stochastic metrics.
+    name : str
+        For messages.
     """
-    if M.shape[-2] < M.shape[-1]:
-        M = M.mT  # iterate on the thinner Gram side
-    X = M / torch.linalg.matrix_norm(M, keepdim=True).clamp_min(torch.finfo(M.dtype).tiny)
-    for _ in range(steps):
-        X = 1.5 * X - 0.5 * X @ (X.mT @ X)
-    return (X * M).sum(dim=(-2, -1))
+
+    features: Any
+    row_mean: np.ndarray | None = None
+    n_units: int | None = None
+    samples: np.ndarray | None = None
+    name: str = "X"
 
 
-def _torch_train_scores(
-    metric: LinearMetric,
-    prepared: dict[int, PreparedLinear],
-    pairs: list[tuple[int, int]],
-    *,
-    device: torch.device,
-    dtype: torch.dtype,
-    batch_bytes: int,
-    progress: bool | None,
-) -> dict[tuple[int, int], float]:
-    """Training distances of many pairs as batched products + polar iterations."""
-    k_max = max(p.coords.shape[1] for p in prepared.values())
-    m = next(iter(prepared.values())).coords.shape[0]
-    index = {k: n for n, k in enumerate(prepared)}
-    coords = torch.zeros((len(prepared), m, k_max), dtype=dtype, device=device)
-    for k, prep in prepared.items():  # zero columns change neither products nor norms
-        coords[index[k], :, : prep.coords.shape[1]] = torch.as_tensor(prep.coords, dtype=dtype)
-    per_pair = 4 * k_max * k_max * torch.finfo(dtype).bits // 8  # M, X and temporaries
-    batch = max(1, batch_bytes // per_pair)
-    out: dict[tuple[int, int], float] = {}
-    starts = range(0, len(pairs), batch)
-    for start in tqdm(
-        starts, desc="pair batches", disable=None if progress is None else not progress
-    ):
-        chunk = pairs[start : start + batch]
-        a = torch.tensor([index[i] for i, _ in chunk], device=device)
-        b = torch.tensor([index[j] for _, j in chunk], device=device)
-        nuclear = polar_nuclear_norms(coords[a].mT @ coords[b]).double().cpu().numpy()
-        for (i, j), value in zip(chunk, nuclear, strict=True):
-            pa, pb = prepared[i], prepared[j]
-            if value / (pa.norm * pb.norm) > NEAR_ZERO_COS:
-                out[(i, j)] = metric.score_prepared(pa, pb)  # exact float64 recheck
-            else:
-                out[(i, j)] = metric._distance(pa, pb, float(value), pa.norm**2, pb.norm**2)
-    return out
+def as_data(rep: Any) -> Data:
+    """A :class:`Data` from a plain array or any object with ``features`` (and optionally
+    ``row_mean``, ``n_units``, ``samples``), such as :class:`repgeom.representations.
+    Representation`."""
+    if isinstance(rep, Data):
+        return rep
+    if hasattr(rep, "features"):
+        return Data(
+            rep.features,
+            getattr(rep, "row_mean", None),
+            getattr(rep, "n_units", None),
+            getattr(rep, "samples", None),
+            str(getattr(rep, "name", "X")),
+        )
+    return Data(rep)
 
 
-def _map_pairs(
-    score_pair: Any, pairs: Any, n_jobs: int | None
-) -> Iterator[tuple[float, float | None]]:
-    """Score pairs in order, on ``n_jobs`` threads with one BLAS thread each.
+def resolve_device(device: torch.device | str | None) -> torch.device | None:
+    """``None`` stays ``None`` (numpy on this CPU); anything else becomes a torch.device."""
+    return None if device is None else torch.device(device)
 
-    A pair's cost is one LAPACK call on a (k × k) matrix, which parallelises poorly inside
-    BLAS but releases the GIL, so pairs run side by side instead (``n_jobs=None``: one per
-    core; 1: in this thread with BLAS's own threads).
+
+def fill_symmetric(D: np.ndarray, pairs: Iterable[Pair], values: Iterable[float]) -> np.ndarray:
+    """Write ``values`` at ``(i, j)`` and ``(j, i)`` of ``D`` for each pair; returns ``D``.
+
+    Examples
+    --------
+    >>> fill_symmetric(np.zeros((2, 2)), [(0, 1)], [3.0]).tolist()
+    [[0.0, 3.0], [3.0, 0.0]]
+    """
+    for (i, j), value in zip(pairs, values, strict=True):
+        D[i, j] = D[j, i] = value
+    return D
+
+
+def _threaded(
+    fn: Callable[[Pair], Any], pairs: Sequence[Pair], n_jobs: int | None, progress: bool | None
+) -> list[Any]:
+    """``fn(pair)`` for each pair, in order, on ``n_jobs`` threads with one BLAS thread each.
+
+    A pair typically costs one LAPACK call on a small matrix, which parallelises poorly
+    inside BLAS but releases the GIL, so pairs run side by side instead (``n_jobs=None``:
+    one per core; 1: in this thread with BLAS's own threads).
     """
     n_jobs = (os.cpu_count() or 1) if n_jobs is None else n_jobs
+    bar = tqdm(pairs, desc="pairs", unit="pair", disable=None if progress is None else not progress)
     if n_jobs <= 1:
-        yield from (score_pair(i, j) for i, j in pairs)
-        return
+        return [fn(p) for p in bar]
     with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=n_jobs) as pool:
-        yield from pool.map(lambda pair: score_pair(*pair), pairs)
+        return list(pool.map(fn, bar))
+
+
+def map_pairs(
+    score: Callable[[Any, Any], float],
+    prepared: Mapping[int, Any],
+    pairs: Sequence[Pair],
+    *,
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+) -> np.ndarray:
+    """``score(prepared[i], prepared[j])`` for each pair ``(i, j)``, on ``n_jobs`` threads."""
+    values = _threaded(lambda p: score(prepared[p[0]], prepared[p[1]]), pairs, n_jobs, progress)
+    return np.array(values, dtype=float)
+
+
+class Scorer:
+    """A metric split into a step per representation and a step per pair.
+
+    Subclasses define :meth:`prepare` and :meth:`score`; they may override
+    :meth:`score_pairs` (many pairs at once), :meth:`score_block` (rows against columns),
+    :meth:`for_set` (settings that depend on the whole set of representations) and
+    :meth:`score_split` (train and held-out test values of a pair).
+    """
+
+    def prepare(self, rep: Any) -> Any:
+        """The per-representation work, once per representation."""
+        raise NotImplementedError
+
+    def score(self, a: Any, b: Any) -> float:
+        """The value of one pair of prepared representations."""
+        raise NotImplementedError
+
+    def for_set(self, reps: Sequence[Any]) -> Scorer:
+        """This scorer, with any setting that depends on all representations resolved."""
+        return self
+
+    def score_pairs(
+        self,
+        prepared: Mapping[int, Any],
+        pairs: Sequence[Pair],
+        *,
+        n_jobs: int | None = None,
+        progress: bool | None = None,
+        device: torch.device | None = None,
+    ) -> np.ndarray:
+        """Values of ``pairs`` (indices into ``prepared``), in order."""
+        return map_pairs(self.score, prepared, pairs, n_jobs=n_jobs, progress=progress)
+
+    def score_block(self, rows: Sequence[Any], cols: Sequence[Any], **kwargs: Any) -> np.ndarray:
+        """The (len(rows), len(cols)) matrix of values, rows against columns."""
+        prepared = dict(enumerate([*rows, *cols]))
+        pairs = [(i, len(rows) + j) for i in range(len(rows)) for j in range(len(cols))]
+        return self.score_pairs(prepared, pairs, **kwargs).reshape(len(rows), len(cols))
+
+    def score_split(self, a: Any, b: Any, test_a: Any, test_b: Any) -> tuple[float, float]:
+        """``(train, test)`` values of a pair: aligned on the prepared training data, scored
+        on both the training and the held-out test data."""
+        raise InvalidInputError(f"{type(self).__name__} does not score held-out test data")
+
+
+class EstimatorScorer(Scorer):
+    """A netrep-style estimator as a :class:`Scorer`.
+
+    With ``prepare``/``score_prepared``/``finalize_fit`` (``LinearMetric``) each representation
+    is prepared once and the estimator's own ``score_pairs`` (if any) batches pairs; otherwise
+    a fresh copy of the estimator is fitted for each pair (``fit_score``).
+    """
+
+    def __init__(self, estimator: Any) -> None:
+        self.estimator = estimator
+        self.prepares = hasattr(estimator, "prepare") and hasattr(estimator, "score_prepared")
+
+    def prepare(self, rep: Any) -> Any:
+        data = as_data(rep).features
+        return self.estimator.prepare(data) if self.prepares else data
+
+    def score(self, a: Any, b: Any) -> float:
+        if self.prepares:
+            return float(self.estimator.score_prepared(a, b))
+        fitted = clone(self.estimator).fit(a, b)
+        return float(fitted.score(a, b))
+
+    def score_pairs(
+        self,
+        prepared: Mapping[int, Any],
+        pairs: Sequence[Pair],
+        *,
+        n_jobs: int | None = None,
+        progress: bool | None = None,
+        device: torch.device | None = None,
+    ) -> np.ndarray:
+        if self.prepares and hasattr(self.estimator, "score_pairs"):
+            return self.estimator.score_pairs(
+                prepared, pairs, n_jobs=n_jobs, progress=progress, device=device
+            )
+        return super().score_pairs(prepared, pairs, n_jobs=n_jobs, progress=progress)
+
+    def score_split(self, a: Any, b: Any, test_a: Any, test_b: Any) -> tuple[float, float]:
+        if self.prepares:
+            fitted = clone(self.estimator).finalize_fit(a, b)
+            return self.score(a, b), float(fitted.score(test_a, test_b))
+        fitted = clone(self.estimator).fit(a, b)
+        return float(fitted.score(a, b)), float(fitted.score(test_a, test_b))
+
+
+def as_scorer(metric: Any) -> Scorer:
+    """``metric`` itself if it is a :class:`Scorer`, else an :class:`EstimatorScorer`."""
+    return metric if isinstance(metric, Scorer) else EstimatorScorer(metric)
 
 
 def pairwise_matrix(
@@ -139,71 +226,85 @@ def pairwise_matrix(
     train: Sequence[Any],
     test: Sequence[Any] | None = None,
     *,
-    block: tuple[int, int] | None = None,
-    block_size: int | None = None,
+    block: Block | None = None,
+    diagonal: bool = False,
     progress: bool | None = None,
-    backend: str = "numpy",
-    device: str | torch.device = "cpu",
-    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    device: torch.device | str | None = None,
     n_jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Symmetric K×K train (and test) distance matrices with zeros on the diagonal.
+    """Symmetric K×K train (and test) matrices of ``metric`` over representations.
 
-    Pairs outside ``block`` are NaN. With test data, each pair is aligned on the training data
-    and scored on the test data. ``backend="torch"`` batches the training scores of a
-    ``LinearMetric`` on ``device`` (float32 on CUDA, float64 on CPU; see the module notes).
-    ``n_jobs`` pairs are scored at once on the CPU (default: one per core).
+    Parameters
+    ----------
+    metric : Scorer or estimator
+        A :class:`Scorer` (a registry entry bound to parameters) or a netrep-style estimator.
+    train, test : sequence of length K
+        Representations (arrays or objects with ``features``); with ``test``, each pair is
+        fitted on the training data and scored on the test data.
+    block : Block, optional
+        Only this block's pairs are computed (NaN elsewhere); default the whole matrix.
+    diagonal : bool
+        False (distances): zeros on the whole diagonal. True (similarities): each
+        representation's self-similarity on the diagonal entries inside the block.
+    device : torch.device, optional
+        Where batched metrics run (``None``: numpy on this CPU; see each scorer).
+    n_jobs : int, optional
+        Pairs scored side by side on the CPU (default: one per core).
+
+    Returns
+    -------
+    D_train : ndarray of shape (K, K)
+    D_test : ndarray of shape (K, K) or None
     """
-    if backend not in ("numpy", "torch"):
-        raise InvalidInputError(f"backend={backend!r}; choose 'numpy' or 'torch'")
+    scorer = as_scorer(metric).for_set(train)
     n = len(train)
     if test is not None and len(test) != n:
         raise InvalidInputError(f"{n} training but {len(test)} test representations")
-    pairs = block_pairs(n, block, block_size)
+    block = Block.whole(n) if block is None else block
+    if block.n != n:
+        raise InvalidInputError(f"block of a {block.n}×{block.n} matrix for {n} representations")
+    pairs = block.pairs
     D_train = np.full((n, n), np.nan)
     D_test = None if test is None else np.full((n, n), np.nan)
-    np.fill_diagonal(D_train, 0.0)
-    if D_test is not None:
-        np.fill_diagonal(D_test, 0.0)
-    bar = tqdm(pairs, desc="pairs", unit="pair", disable=None if progress is None else not progress)
-    if isinstance(metric, LinearMetric):
-        needed = sorted({k for pair in pairs for k in pair})
-        prepared = {k: metric.prepare(train[k]) for k in needed}
-        if backend == "torch" and test is None:
-            device = torch.device(device)
-            dtype = torch.float32 if device.type == "cuda" else torch.float64
-            scores = _torch_train_scores(
-                metric,
-                prepared,
-                pairs,
-                device=device,
-                dtype=dtype,
-                batch_bytes=batch_bytes,
-                progress=progress,
-            )
-            for (i, j), value in scores.items():
-                D_train[i, j] = D_train[j, i] = value
-            return D_train, None
-
-        def score_pair(i: int, j: int) -> tuple[float, float | None]:
-            d_train = metric.score_prepared(prepared[i], prepared[j])
-            if test is None:
-                return d_train, None
-            fitted = metric.__class__(**metric.get_params()).finalize_fit(prepared[i], prepared[j])
-            return d_train, fitted.score(test[i], test[j])
-
+    if diagonal:
+        pairs = [*pairs, *((k, k) for k in block.diagonal)]
     else:
+        for D in (D_train, D_test):
+            if D is not None:
+                np.fill_diagonal(D, 0.0)
+    members = tqdm(
+        block.members, desc="prepare", disable=None if progress is None else not progress
+    )
+    prepared = {k: scorer.prepare(train[k]) for k in members}
+    device = resolve_device(device)
+    if not pairs:
+        return D_train, D_test
+    if test is None:
+        values = scorer.score_pairs(
+            prepared, pairs, n_jobs=n_jobs, progress=progress, device=device
+        )
+        return fill_symmetric(D_train, pairs, values), None
 
-        def score_pair(i: int, j: int) -> tuple[float, float | None]:
-            fitted = metric.__class__(**metric.get_params()).fit(train[i], train[j])
-            d_test = None if test is None else fitted.score(test[i], test[j])
-            return fitted.score(train[i], train[j]), d_test
+    def both(pair: Pair) -> tuple[float, float]:
+        i, j = pair
+        return scorer.score_split(prepared[i], prepared[j], test[i], test[j])
 
-    for (i, j), (d_train, d_test) in zip(pairs, _map_pairs(score_pair, bar, n_jobs), strict=True):
-        D_train[i, j] = D_train[j, i] = d_train
-        if D_test is not None:
-            D_test[i, j] = D_test[j, i] = d_test
+    scored = _threaded(both, pairs, n_jobs, progress)
+    fill_symmetric(D_train, pairs, [t for t, _ in scored])
+    fill_symmetric(D_test, pairs, [s for _, s in scored])
     return D_train, D_test
+
+
+def pairwise_distances(
+    metric: Any,
+    traindata: Sequence[Any],
+    testdata: Sequence[Any] | None = None,
+    verbose: bool = True,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """netrep's ``netrep.multiset.pairwise_distances``: ``D_train``, or
+    ``(D_train, D_test)`` when test data are given (numpy arrays, zeros on the diagonal)."""
+    D_train, D_test = pairwise_matrix(metric, traindata, testdata, progress=verbose)
+    return D_train if D_test is None else (D_train, D_test)
 
 
 def netrep_pairwise(
@@ -216,43 +317,3 @@ def netrep_pairwise(
         D_test = np.full_like(D_train, np.inf)
         np.fill_diagonal(D_test, 0.0)
     return D_train, D_test
-
-
-def pairwise_distances(*args: Any, **kwargs: Any):
-    """All-pairs distances, in netrep's form or as a labelled DataArray.
-
-    - ``pairwise_distances(metric, traindata, testdata=None, verbose=True)`` (netrep's
-      ``netrep.multiset.pairwise_distances``): returns ``D_train``, or ``(D_train, D_test)``
-      when test data are given.
-    - ``pairwise_distances(reps, metric, *, test=None, names=None, block=None,
-      block_size=None, progress=None, backend="numpy", device="cpu")``: ``reps`` is a list
-      or a ``{name: matrix}`` mapping;
-      returns an ``xarray.DataArray`` with dims ``(rep_a, rep_b)``, plus ``split``
-      (``train``, ``test``) when test data are given.
-    """
-    if args and hasattr(args[0], "fit"):
-        metric, train, *rest = args
-        test = rest[0] if rest else kwargs.pop("testdata", None)
-        verbose = kwargs.pop("verbose", True)
-        D_train, D_test = pairwise_matrix(metric, train, test, progress=verbose)
-        return D_train if D_test is None else (D_train, D_test)
-    reps, metric = args[0], args[1] if len(args) > 1 else kwargs.pop("metric")
-    test = kwargs.pop("test", None)
-    names = kwargs.pop("names", None)
-    if isinstance(reps, dict):
-        names = list(reps) if names is None else names
-        reps = [reps[k] for k in names]
-        test = [test[k] for k in names] if isinstance(test, dict) else test
-    names = [str(k) for k in (names if names is not None else range(len(reps)))]
-    D_train, D_test = pairwise_matrix(metric, reps, test, **kwargs)
-    coords = {REP_A: names, REP_B: names}
-    if D_test is None:
-        out = xr.DataArray(D_train, dims=(REP_A, REP_B), coords=coords)
-    else:
-        out = xr.DataArray(
-            np.stack([D_train, D_test]),
-            dims=(SPLIT, REP_A, REP_B),
-            coords={SPLIT: ["train", "test"], **coords},
-        )
-    out.attrs["metric"] = repr(metric)
-    return out

@@ -1,151 +1,339 @@
-"""One entry point for every metric by a standard name: :func:`compare` and :func:`available`.
+"""The one metric registry: every metric by a standard name, with :func:`compare` and
+:func:`available`.
 
-Each entry declares whether it is a distance or a similarity and which metric axioms it
-satisfies; the property tests read these declarations.
+Each entry (:class:`MetricInfo`) declares its measure (``distance`` or ``similarity``), the
+metric axioms it satisfies (the property tests read them), its parameters as JSON-schema
+fragments, and how to build a :class:`~repgeom.metrics.pairwise.Scorer` from them: the
+scorer's ``prepare(representation)`` runs once per representation and its ``score(a, b)``
+(or batched ``score_pairs`` / ``score_block``) compares prepared representations.
+:func:`compare`, :func:`repgeom.metrics.pairwise.pairwise_matrix` and the workflow's
+:func:`repgeom.distances.distance_block` all read this table, and the workflow's config schema
+lists the names it marks ``workflow``.
+
+A representation is a plain (n_stimuli × units) array or any object with ``features`` (and
+optionally ``row_mean``, ``n_units``, ``samples``), such as the workflow's
+:class:`repgeom.representations.Representation`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Literal, get_args
 
 import numpy as np
 
-from repgeom.metrics.cka import LinearCKA, angular_cka, cka
-from repgeom.metrics.geometry import affine_invariant_riemannian, stress
-from repgeom.metrics.rsa import CompareMethod, RDMMethod, compare_rdms, rdm
-from repgeom.metrics.shape import LinearMetric, repsim_shape_distance
+from repgeom.errors import InvalidInputError
+from repgeom.metrics._validation import check_kwargs
+from repgeom.metrics.cka import AngularCKAScorer, CKAScorer, LinearCKAScorer
+from repgeom.metrics.geometry import AffineInvariantRiemannianScorer, StressScorer
+from repgeom.metrics.kernels import KERNELS
+from repgeom.metrics.neighbors import CCAScorer, MutualKNNScorer, PWCCAScorer
+from repgeom.metrics.pairwise import EstimatorScorer, Scorer
+from repgeom.metrics.rsa import COMPARE_METHODS, RDMMethod, RSAScorer
+from repgeom.metrics.shape import SCORE_METHODS, LinearMetric, PermutationMetric, RepsimShapeScorer
+from repgeom.metrics.stochastic import (
+    GROUPS,
+    EnergyStochasticMetric,
+    GaussianStochasticMetric,
+    StochasticScorer,
+)
 
-Axiom = str  # "identity", "symmetry", "triangle"
+Measure = Literal["distance", "similarity"]
+MEASURES: tuple[Measure, ...] = get_args(Measure)
+Axiom = Literal["identity", "symmetry", "triangle"]
+AXIOMS: tuple[Axiom, ...] = get_args(Axiom)
 
 
 @dataclass(frozen=True)
 class MetricInfo:
-    """What a named metric is and which axioms it satisfies."""
+    """One named metric: what it measures, which axioms it satisfies, its parameters.
+
+    Attributes
+    ----------
+    name : str
+        The standard name (``compare(..., method=name)``, a workflow metric's ``method``).
+    measure : {"distance", "similarity"}
+    axioms : tuple of {"identity", "symmetry", "triangle"}
+        Metric axioms that hold (under ``axiom_params`` where the defaults are not enough).
+    description : str
+    params : mapping of str → dict
+        Each accepted parameter with a JSON-schema fragment.
+    build : callable
+        ``build(**params) → Scorer``.
+    axiom_params : mapping
+        Parameters under which the declared axioms hold, where the defaults are not enough.
+    workflow : bool
+        Whether the workflow's distances stage offers it (``dsa`` runs on clips in its own
+        stage; ``pwcca`` is not symmetric, so it makes no symmetric K × K matrix).
+    """
 
     name: str
-    kind: str  # "distance" or "similarity"
+    measure: Measure
     axioms: tuple[Axiom, ...]
     description: str
-    function: Callable[..., float]
-    #: Parameters under which the declared axioms hold, where the defaults are not enough.
-    axiom_params: dict[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Mapping[str, Any]]
+    build: Callable[..., Scorer]
+    axiom_params: Mapping[str, Any] = field(default_factory=dict)
+    workflow: bool = True
+
+    def bind(self, **params: Any) -> Scorer:
+        """The scorer of this metric under ``params``.
+
+        Raises
+        ------
+        TypeError
+            Naming the accepted parameters, if ``params`` holds any other.
+        """
+        check_kwargs(f"metric {self.name!r}", params, self.params)
+        return self.build(**params)
 
 
-def _linear_shape(X: Any, Y: Any, **params: Any) -> float:
-    return LinearMetric(**params).fit_score(X, Y)
+def _schema(json_type: str | list[str], **extra: Any) -> dict[str, Any]:
+    return {"type": json_type, **extra}
 
 
-def _linear_cka_angle(X: Any, Y: Any, **params: Any) -> float:
-    return LinearCKA(**params).score(X, Y)
+_BOOL = _schema("boolean")
+_KERNEL = _schema("string", enum=sorted(KERNELS))
+_SCORE = _schema("string", enum=list(SCORE_METHODS))
+_ALPHA_01 = _schema("number", minimum=0, maximum=1)
+_P = _schema(["integer", "null"], minimum=1)
+_N_COMPONENTS = _schema("integer", minimum=1)
+_NITER = _schema("integer", minimum=1)
+_TOL = _schema("number", exclusiveMinimum=0)
+_GROUP = _schema("string", enum=list(GROUPS))
+_SHAPE_PARAMS = {"center_columns": _BOOL, "zero_pad": _BOOL, "score_method": _SCORE}
+_METRIC_AXIOMS: tuple[Axiom, ...] = ("identity", "symmetry", "triangle")
 
 
-def _rsa(
-    X: Any, Y: Any, *, rdm_method: RDMMethod = "correlation", comparator: CompareMethod = "spearman"
-) -> float:
-    return float(compare_rdms(rdm(X, rdm_method), rdm(Y, rdm_method), comparator))
+def _stochastic(estimator: type) -> Callable[..., Scorer]:
+    def build(n_components: int | None = None, **params: Any) -> Scorer:
+        extra = {} if n_components is None else {"n_components": n_components}
+        return StochasticScorer(estimator(**params), **extra)
+
+    return build
 
 
-def _dsa(X: Any, Y: Any, **params: Any) -> float:
-    from repgeom.dsa import DSA  # the DSA stack (POT, the optimiser) loads on first use
+def _dsa(**params: Any) -> Scorer:
+    from repgeom.dsa.dsa import DSAScorer  # the DSA stack (POT, the optimiser) loads on use
 
-    return float(DSA(X, Y, **params).fit_score())
-
-
-def _repsim_shape(score_method: str) -> Callable[..., float]:
-    def distance(X: Any, Y: Any, *, p: int | None = None, alpha: float = 1.0) -> float:
-        return repsim_shape_distance(X, Y, p=p, alpha=alpha, score_method=score_method)
-
-    return distance
+    return DSAScorer(**params)
 
 
-_METRIC_AXIOMS = ("identity", "symmetry", "triangle")
-REGISTRY: dict[str, MetricInfo] = {
-    info.name: info
-    for info in (
-        MetricInfo(
-            "linear_shape",
-            "distance",
-            _METRIC_AXIOMS,
-            "netrep's LinearMetric (alpha, center_columns, zero_pad, score_method)",
-            _linear_shape,
-        ),
-        MetricInfo(
-            "angular_shape_metric",
-            "distance",
-            _METRIC_AXIOMS,
-            "repsim's AngularShapeMetric (p, alpha)",
-            _repsim_shape("angular"),
-        ),
-        MetricInfo(
-            "euclidean_shape_metric",
-            "distance",
-            _METRIC_AXIOMS,
-            "repsim's EuclideanShapeMetric (p, alpha)",
-            _repsim_shape("euclidean"),
-        ),
-        MetricInfo(
-            "linear_cka_angle",
-            "distance",
-            _METRIC_AXIOMS,
-            "arccos of biased linear CKA (netrep's LinearCKA)",
-            _linear_cka_angle,
-        ),
-        MetricInfo(
-            "angular_cka",
-            "distance",
-            _METRIC_AXIOMS,
-            "repsim's AngularCKA (kernel, use_unbiased_hsic)",
-            angular_cka,
-        ),
-        MetricInfo(
-            "cka",
-            "similarity",
-            ("symmetry",),
-            "CKA similarity (kernel, estimator='biased' | 'unbiased')",
-            cka,
-        ),
-        MetricInfo(
-            "stress",
-            "distance",
-            ("symmetry", "triangle"),
-            "repsim's Stress: RMS difference of pairwise distances (kernel, rescale)",
-            stress,
-        ),
-        MetricInfo(
-            "affine_invariant_riemannian",
-            "distance",
-            _METRIC_AXIOMS,
-            "repsim's affine-invariant Riemannian distance (eps, kernel, p, mode); +inf for "
-            "rank-deficient points, so the axioms need eps > 0",
-            affine_invariant_riemannian,
-            {"eps": 0.1},
-        ),
-        MetricInfo(
-            "rsa",
-            "similarity",
-            ("symmetry",),
-            "RDM comparison (rdm_method='correlation', comparator='spearman')",
-            _rsa,
-        ),
-        MetricInfo(
-            "dsa",
-            "distance",
-            _METRIC_AXIOMS,
-            "dynamical similarity of two time series (time × dims), dsa-metric's arguments "
-            "(n_delays, rank, score_method='wasserstein', group, ...); the axioms hold for the "
-            "angular score at a common rank, up to the optimiser's tolerance",
-            _dsa,
-            {"score_method": "angular", "rank": 3},
-        ),
-    )
+_DSA_PARAMS = {
+    "n_delays": _schema("integer", minimum=1),
+    "delay_interval": _schema("integer", minimum=1),
+    "rank": _P,
+    "rank_thresh": _schema(["number", "null"]),
+    "rank_explained_variance": _schema(["number", "null"]),
+    "lamb": _schema("number", minimum=0),
+    "reduced_rank_reg": _BOOL,
+    "iters": _NITER,
+    "score_method": _schema("string", enum=["angular", "euclidean", "wasserstein"]),
+    "lr": _schema("number"),
+    "group": _schema("string", enum=["O(n)", "SO(n)", "GL(n)"]),
+    "wasserstein_compare": _schema("string", enum=["eig", "sv"]),
+    "device": _schema("string"),
+    "verbose": _BOOL,
+    "progress": _schema(["boolean", "null"]),
 }
+
+_ENTRIES = (
+    MetricInfo(
+        "linear_shape",
+        "distance",
+        _METRIC_AXIOMS,
+        "netrep's LinearMetric (alpha, center_columns, zero_pad, score_method)",
+        {"alpha": _ALPHA_01, **_SHAPE_PARAMS},
+        lambda **p: EstimatorScorer(LinearMetric(**p)),
+    ),
+    MetricInfo(
+        "permutation_shape",
+        "distance",
+        _METRIC_AXIOMS,
+        "netrep's PermutationMetric: alignment by a permutation of units (center_columns, "
+        "zero_pad, score_method)",
+        _SHAPE_PARAMS,
+        lambda **p: EstimatorScorer(PermutationMetric(**p)),
+    ),
+    MetricInfo(
+        "angular_shape_metric",
+        "distance",
+        _METRIC_AXIOMS,
+        "repsim's AngularShapeMetric (p, alpha)",
+        {"p": _P, "alpha": _ALPHA_01},
+        lambda **p: RepsimShapeScorer(**p, score_method="angular"),
+    ),
+    MetricInfo(
+        "euclidean_shape_metric",
+        "distance",
+        _METRIC_AXIOMS,
+        "repsim's EuclideanShapeMetric (p, alpha)",
+        {"p": _P, "alpha": _ALPHA_01},
+        lambda **p: RepsimShapeScorer(**p, score_method="euclidean"),
+    ),
+    MetricInfo(
+        "energy_stochastic",
+        "distance",
+        ("identity", "symmetry"),
+        "energy distance between single trials on the n_components leading principal axes "
+        "(netrep's EnergyStochasticMetric: group, niter, tol); no trials: a point mass",
+        {"n_components": _N_COMPONENTS, "group": _GROUP, "niter": _NITER, "tol": _TOL},
+        _stochastic(EnergyStochasticMetric),
+    ),
+    MetricInfo(
+        "gaussian_stochastic",
+        "distance",
+        ("identity", "symmetry"),
+        "interpolated 2-Wasserstein distance between per-stimulus Gaussians of single trials on "
+        "the n_components leading principal axes (netrep's GaussianStochasticMetric: alpha, "
+        "group, init, niter, tol, random_state, n_restarts); no trials: a point mass",
+        {
+            "n_components": _N_COMPONENTS,
+            "alpha": _schema("number", minimum=0, maximum=2),
+            "group": _GROUP,
+            "init": _schema("string", enum=["means", "rand"]),
+            "niter": _NITER,
+            "tol": _TOL,
+            "random_state": _schema(["integer", "null"]),
+            "n_restarts": _schema("integer", minimum=1),
+        },
+        _stochastic(GaussianStochasticMetric),
+    ),
+    MetricInfo(
+        "linear_cka_angle",
+        "distance",
+        _METRIC_AXIOMS,
+        "arccos of biased linear CKA (netrep's LinearCKA: center_columns)",
+        {"center_columns": _BOOL},
+        LinearCKAScorer,
+    ),
+    MetricInfo(
+        "angular_cka",
+        "distance",
+        _METRIC_AXIOMS,
+        "repsim's AngularCKA (kernel, use_unbiased_hsic)",
+        {"kernel": _KERNEL, "use_unbiased_hsic": _BOOL},
+        AngularCKAScorer,
+    ),
+    MetricInfo(
+        "cka",
+        "similarity",
+        ("symmetry",),
+        "CKA similarity (kernel, estimator='biased' | 'unbiased')",
+        {"kernel": _KERNEL, "estimator": _schema("string", enum=["biased", "unbiased"])},
+        CKAScorer,
+    ),
+    MetricInfo(
+        "stress",
+        "distance",
+        ("symmetry", "triangle"),
+        "repsim's Stress: RMS difference of pairwise distances (kernel, rescale)",
+        {"kernel": _KERNEL, "rescale": _BOOL},
+        StressScorer,
+    ),
+    MetricInfo(
+        "affine_invariant_riemannian",
+        "distance",
+        _METRIC_AXIOMS,
+        "repsim's affine-invariant Riemannian distance (eps, kernel, p, mode); +inf for "
+        "rank-deficient points, so the axioms need eps > 0",
+        {
+            "eps": _schema("number", minimum=0),
+            "kernel": _KERNEL,
+            "p": _P,
+            "mode": _schema("string", enum=["gram", "cov"]),
+        },
+        AffineInvariantRiemannianScorer,
+        {"eps": 0.1},
+    ),
+    MetricInfo(
+        "rsa",
+        "similarity",
+        ("symmetry",),
+        "RDM comparison (rdm_method='correlation', comparator='spearman'); exact RDMs from a "
+        "reduced representation's row_mean and n_units",
+        {
+            "rdm_method": _schema("string", enum=list(get_args(RDMMethod))),
+            "comparator": _schema("string", enum=list(COMPARE_METHODS)),
+        },
+        RSAScorer,
+    ),
+    MetricInfo(
+        "mutual_knn",
+        "similarity",
+        ("symmetry",),
+        "mutual k-nearest-neighbour alignment (k)",
+        {"k": _schema("integer", minimum=1)},
+        MutualKNNScorer,
+    ),
+    MetricInfo(
+        "cca",
+        "similarity",
+        ("symmetry",),
+        "mean canonical correlation (widths below n_stimuli − 1)",
+        {},
+        CCAScorer,
+    ),
+    MetricInfo(
+        "svcca",
+        "similarity",
+        ("symmetry",),
+        "SVCCA: mean canonical correlation of the components keeping keep_variance",
+        {"keep_variance": _schema("number", exclusiveMinimum=0, maximum=1)},
+        lambda keep_variance=0.99: CCAScorer(keep_variance),
+    ),
+    MetricInfo(
+        "pwcca",
+        "similarity",
+        (),
+        "projection-weighted CCA (weights from the first representation: not symmetric, so "
+        "not a workflow matrix)",
+        {},
+        PWCCAScorer,
+        workflow=False,
+    ),
+    MetricInfo(
+        "dsa",
+        "distance",
+        _METRIC_AXIOMS,
+        "dynamical similarity of two time series (time × dims), dsa-metric's arguments "
+        "(n_delays, rank, score_method='wasserstein', group, ...); the axioms hold for the "
+        "angular score at a common rank, up to the optimiser's tolerance",
+        _DSA_PARAMS,
+        _dsa,
+        {"score_method": "angular", "rank": 3},
+        workflow=False,
+    ),
+)
+
+#: Every metric by its standard name (read-only).
+REGISTRY: Mapping[str, MetricInfo] = MappingProxyType({info.name: info for info in _ENTRIES})
 
 
 def available() -> dict[str, MetricInfo]:
-    """Every name :func:`compare` accepts, with its declared kind and axioms."""
+    """Every name :func:`compare` accepts, with its declared measure, axioms and parameters."""
     return dict(REGISTRY)
+
+
+def get(method: str) -> MetricInfo:
+    """The entry named ``method`` (case-insensitive).
+
+    Raises
+    ------
+    InvalidInputError
+        Listing the names, if there is none.
+    """
+    info = REGISTRY.get(method.lower())
+    if info is None:
+        raise InvalidInputError(f"unknown method {method!r}; available: {sorted(REGISTRY)}")
+    return info
+
+
+def workflow_methods() -> list[str]:
+    """The names a workflow metric's ``method`` may take (the entries marked ``workflow``)."""
+    return sorted(name for name, info in REGISTRY.items() if info.workflow)
 
 
 def compare(X: Any, Y: Any, method: str = "stress", **params: Any) -> np.float64:
@@ -154,8 +342,19 @@ def compare(X: Any, Y: Any, method: str = "stress", **params: Any) -> np.float64
     Names are case-insensitive and the default is ``stress``, as in ``repsim.compare``;
     ``params`` go to the metric (see :func:`available`). Returns a numpy float (so
     repsim-style ``.item()`` works).
+
+    Raises
+    ------
+    InvalidInputError
+        For an unknown ``method``.
+    TypeError
+        For a parameter the metric does not accept (the message lists those it does).
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).standard_normal((20, 4))
+    >>> round(float(compare(X, 2 * X, method="cka")), 6)
+    1.0
     """
-    key = method.lower()
-    if key not in REGISTRY:
-        raise ValueError(f"unknown method {method!r}; available: {sorted(REGISTRY)}")
-    return np.float64(REGISTRY[key].function(X, Y, **params))
+    scorer = get(method).bind(**params).for_set([X, Y])
+    return np.float64(scorer.score(scorer.prepare(X), scorer.prepare(Y)))

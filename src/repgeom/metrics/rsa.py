@@ -6,7 +6,7 @@ in row-major order (scipy's ``squareform``). ``p`` is the number of channels.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 
 import numba
@@ -18,6 +18,7 @@ from scipy.stats import rankdata
 
 from repgeom.errors import InvalidInputError, ShapeMismatchError
 from repgeom.metrics.kendall import kendall_matrix
+from repgeom.metrics.pairwise import Pair, Scorer, as_data
 from repgeom.metrics.ranks import average_ranks
 
 RDMMethod = Literal[
@@ -38,6 +39,9 @@ CompareMethod = Literal[
     "neg_riem_dist",
 ]
 COMPARE_METHODS: tuple[str, ...] = get_args(CompareMethod)
+#: RSA's defaults when comparing two representations (the registry's ``rsa``, the workflow).
+RSA_RDM_METHOD: RDMMethod = "correlation"
+RSA_COMPARATOR: CompareMethod = "spearman"
 
 
 # -- conventions ----------------------------------------------------------------------------
@@ -633,20 +637,39 @@ def rdm_from_reduced(
     return 1 - matrix_to_vector(G / np.outer(norms, norms))
 
 
-def rdm_dataarray(X: Any, method: RDMMethod = "euclidean", **kwargs: Any) -> Any:
-    """:func:`rdm` of a DataArray with a ``stimulus`` dim, as a square DataArray with dims
-    ``(stimulus, stimulus_)`` carrying the stimulus coords."""
-    import xarray as xr
+class RSAScorer(Scorer):
+    """RSA for the pairwise engine: an RDM once per representation, then RDMs compared
+    stack against stack.
 
-    from repgeom.store import STIMULUS
+    A representation with ``row_mean`` and ``n_units`` (a reduced store) gets its exact RDM
+    from :func:`rdm_from_reduced`; a plain matrix gets :func:`rdm`. The value of a pair is
+    ``compare_rdms(rdm_a, rdm_b, comparator)`` (a similarity).
+    """
 
-    mirror = f"{STIMULUS}_"
-    if not hasattr(X, "dims") or STIMULUS not in X.dims:
-        raise ShapeMismatchError(f"rdm_dataarray needs an xarray.DataArray with a {STIMULUS!r} dim")
-    M = vector_to_matrix(rdm(X, method, **kwargs))
-    coords = {name: c for name, c in X.coords.items() if c.dims == (STIMULUS,)}
-    out = xr.DataArray(M, dims=(STIMULUS, mirror), coords=coords)
-    for name, c in coords.items():
-        out = out.assign_coords({f"{name}_": (mirror, c.values)})
-    out.attrs["method"] = method
-    return out
+    def __init__(
+        self, rdm_method: RDMMethod = RSA_RDM_METHOD, comparator: CompareMethod = RSA_COMPARATOR
+    ) -> None:
+        self.rdm_method = rdm_method
+        self.comparator = comparator
+
+    def prepare(self, rep: Any) -> np.ndarray:
+        data = as_data(rep)
+        if data.row_mean is not None and data.n_units is not None:
+            return rdm_from_reduced(data.features, data.row_mean, data.n_units, self.rdm_method)
+        return np.asarray(rdm(data.features, self.rdm_method))
+
+    def score(self, a: np.ndarray, b: np.ndarray) -> float:
+        return float(compare_rdms(a, b, self.comparator))
+
+    def score_block(self, rows: Sequence[Any], cols: Sequence[Any], **_: Any) -> np.ndarray:
+        """``compare_rdms`` of the stacked row RDMs against the stacked column RDMs."""
+        return np.atleast_2d(compare_rdms(np.stack(rows), np.stack(cols), self.comparator))
+
+    def score_pairs(
+        self, prepared: Mapping[int, np.ndarray], pairs: Sequence[Pair], **kwargs: Any
+    ) -> np.ndarray:
+        """One stack-against-stack comparison over the pairs' rows and columns."""
+        rows = {i: r for r, i in enumerate(sorted({i for i, _ in pairs}))}
+        cols = {j: c for c, j in enumerate(sorted({j for _, j in pairs}))}
+        S = self.score_block([prepared[i] for i in rows], [prepared[j] for j in cols])
+        return np.array([S[rows[i], cols[j]] for i, j in pairs])

@@ -1,7 +1,7 @@
 """Statistics for any metric: bootstrap intervals and permutation nulls over stimuli.
 
 A metric here is any callable ``f(X, Y) → float`` of two (n_stimuli × units) matrices, or a
-name from :func:`repgeom.metrics.registry.available` (whose declared kind, distance or
+name from :func:`repgeom.metrics.registry.available` (whose declared measure, distance or
 similarity, sets the direction of the test).
 
 Raw similarity scores grow with width and depth even between unrelated representations, so
@@ -21,22 +21,23 @@ from tqdm.auto import tqdm
 from repgeom.errors import InvalidInputError
 from repgeom.metrics._validation import as_matrix, check_same_stimuli
 
-Kind = Literal["distance", "similarity"]
+Measure = Literal["distance", "similarity"]
 #: Default resamples; enough for a 95% interval to settle to about ±0.01 in coverage.
 DEFAULT_RESAMPLES = 1000
 
 
-def _resolve(metric: str | Callable, kind: Kind | None, params: dict) -> tuple[Callable, Kind]:
+def _resolve(
+    metric: str | Callable, measure: Measure | None, params: dict
+) -> tuple[Callable, Measure]:
     if isinstance(metric, str):
-        from repgeom.metrics.registry import available, compare
+        from repgeom.metrics.registry import compare, get
 
-        info = available().get(metric.lower())
-        if info is None:
-            raise InvalidInputError(f"unknown metric {metric!r}; available: {sorted(available())}")
-        return (lambda X, Y: float(compare(X, Y, method=metric, **params))), info.kind
-    if kind not in ("distance", "similarity"):
-        raise InvalidInputError("a callable metric needs kind='distance' or 'similarity'")
-    return (lambda X, Y: float(metric(X, Y, **params))), kind
+        info = get(metric)
+        info.bind(**params)  # unknown parameters fail here, before any resampling
+        return (lambda X, Y: float(compare(X, Y, method=metric, **params))), info.measure
+    if measure not in ("distance", "similarity"):
+        raise InvalidInputError("a callable metric needs measure='distance' or 'similarity'")
+    return (lambda X, Y: float(metric(X, Y, **params))), measure
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ def bootstrap(
     X: Any,
     Y: Any,
     *,
-    kind: Kind | None = None,
+    measure: Measure | None = None,
     n_resamples: int = DEFAULT_RESAMPLES,
     confidence: float = 0.95,
     seed: int = 0,
@@ -72,7 +73,7 @@ def bootstrap(
     **params: Any,
 ) -> BootstrapResult:
     """Percentile bootstrap over stimuli (the same resampled stimuli for X and Y)."""
-    fn, _ = _resolve(metric, kind if kind else "distance", params)
+    fn, _ = _resolve(metric, measure if measure else "distance", params)
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     check_same_stimuli(X, Y)
     rng = np.random.default_rng(seed)
@@ -95,7 +96,7 @@ def permutation_test(
     X: Any,
     Y: Any,
     *,
-    kind: Kind | None = None,
+    measure: Measure | None = None,
     n_permutations: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     progress: bool | None = None,
@@ -108,7 +109,7 @@ def permutation_test(
     ``p = (1 + #{null at least as similar as observed}) / (1 + n_permutations)``;
     ``z = ±(observed − mean(null)) / sd(null)``, positive when more similar than chance.
     """
-    fn, kind = _resolve(metric, kind, params)
+    fn, measure = _resolve(metric, measure, params)
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     check_same_stimuli(X, Y)
     rng = np.random.default_rng(seed)
@@ -119,7 +120,7 @@ def permutation_test(
             for _ in tqdm(range(n_permutations), disable=not progress)
         ]
     )
-    sign = -1.0 if kind == "distance" else 1.0
+    sign = -1.0 if measure == "distance" else 1.0
     extreme = np.sum(sign * null >= sign * observed)
     sd = null.std(ddof=1)
     z = sign * (observed - null.mean()) / sd if sd > 0 else 0.0

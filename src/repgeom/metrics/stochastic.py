@@ -10,6 +10,7 @@ value returned is never above netrep's (lower is better: these are minima).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import combinations
 from typing import Any, Literal
 
@@ -22,6 +23,8 @@ from sklearn.utils import check_random_state
 
 from repgeom.errors import InvalidInputError, NotFittedError, ShapeMismatchError
 from repgeom.metrics._base import FittedAlias, NetrepPairwise
+from repgeom.metrics._validation import check_finite
+from repgeom.metrics.pairwise import Data, Scorer, as_data
 
 Group = Literal["orth", "perm", "identity"]
 GROUPS: tuple[Group, ...] = ("orth", "perm", "identity")
@@ -63,8 +66,8 @@ def _gaussian_inputs(X: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
             f"{name}: means {means.shape} and covariances {covs.shape}; expected (M, N) and "
             "(M, N, N)"
         )
-    if not (np.isfinite(means).all() and np.isfinite(covs).all()):
-        raise InvalidInputError(f"{name} holds NaN/inf values")
+    check_finite(means, f"{name} means")
+    check_finite(covs, f"{name} covariances")
     return means, covs
 
 
@@ -226,9 +229,7 @@ def _samples(X: Any, name: str) -> np.ndarray:
         raise ShapeMismatchError(
             f"{name} has shape {X.shape}; expected (conditions, repeats ≥ 2, units)"
         )
-    if not np.isfinite(X).all():
-        raise InvalidInputError(f"{name} holds NaN/inf values")
-    return X
+    return check_finite(X, name)
 
 
 def _mean_pair_distance(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -300,3 +301,106 @@ class EnergyStochasticMetric(NetrepPairwise, BaseEstimator):
 
     def fit_score(self, X: Any, Y: Any) -> float:
         return self.fit(X, Y).score(X, Y)
+
+
+#: Leading principal axes the workflow's stochastic metrics project trials on, by default.
+DEFAULT_N_COMPONENTS = 10
+#: The fewest repetitions a stochastic metric sees (a point mass is repeated this often).
+MIN_TRIALS = 2
+
+
+def principal_axes(rows: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and leading principal axes of ``rows`` (samples × units): ``(mean, V)`` with
+    ``V`` of shape (units, k), ``k = min(n_components, rank bound)``; ``(rows − mean) V`` are
+    the principal-component scores."""
+    mean = rows.mean(axis=0)
+    _, _, vt = np.linalg.svd(rows - mean, full_matrices=False)
+    return mean, vt[:n_components].T
+
+
+def _trials(data: Data) -> tuple[np.ndarray, np.ndarray | None]:
+    """(trial means (stimulus, units), single trials or None); a plain 3-D array is read as
+    netrep's samples (conditions, repeats, units)."""
+    features = np.asarray(data.features, dtype=np.float64)
+    if data.samples is None and features.ndim == 3:
+        return features.mean(axis=1), features
+    return features, None if data.samples is None else np.asarray(data.samples, dtype=np.float64)
+
+
+def n_trials(reps: Sequence[Any]) -> int:
+    """Repetitions per stimulus the stochastic metrics use: the most of any representation,
+    at least :data:`MIN_TRIALS`."""
+    counts = (_trials(as_data(r))[1] for r in reps)
+    return max([MIN_TRIALS, *(s.shape[1] for s in counts if s is not None)])
+
+
+def stochastic_samples(rep: Any, n_components: int, n_trials: int) -> np.ndarray:
+    """Single trials (stimulus, repetition, n_components) on the leading principal axes of
+    the trial means; a deterministic representation (no trials) is a point mass, its response
+    repeated ``n_trials`` times.
+
+    Notes
+    -----
+    With ``μ`` the column means and ``V`` the leading ``n_components`` right singular vectors
+    of the trial means (zero-padded to ``n_components`` columns), trials become
+    ``(x − μ) V``.
+    """
+    data = as_data(rep)
+    features, samples = _trials(data)
+    trials = samples if samples is not None else features[:, None, :]
+    mean, leading = principal_axes(features, n_components)
+    axes = np.zeros((features.shape[1], n_components))  # zero-padded to a common width
+    axes[:, : leading.shape[1]] = leading
+    projected = (trials - mean) @ axes
+    if projected.shape[1] != n_trials:
+        if samples is not None:
+            raise InvalidInputError(
+                f"{data.name}: {projected.shape[1]} repetitions, others have {n_trials}; "
+                "stochastic metrics need the same number of repetitions"
+            )
+        projected = np.repeat(projected, n_trials, axis=1)
+    return projected
+
+
+def gaussian_moments(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(means, covariances) per stimulus of (stimulus, repetition, units) trials; the
+    covariance divides by ``max(n_reps − 1, 1)``."""
+    centred = samples - samples.mean(axis=1, keepdims=True)
+    covs = np.einsum("srk,srl->skl", centred, centred) / max(samples.shape[1] - 1, 1)
+    return samples.mean(axis=1), covs
+
+
+class StochasticScorer(Scorer):
+    """A stochastic shape metric for the pairwise engine.
+
+    Once per representation: single trials projected on its ``n_components`` leading
+    principal axes (:func:`stochastic_samples`; a deterministic network is a point mass), and
+    for the Gaussian metric their per-stimulus means and covariances
+    (:func:`gaussian_moments`). Per pair: the metric's alignment is fitted and scored
+    (``fit(a, b).score(a, b)``). The repetition count is common to the whole set
+    (:meth:`for_set`, :func:`n_trials`).
+    """
+
+    def __init__(
+        self,
+        metric: GaussianStochasticMetric | EnergyStochasticMetric,
+        n_components: int = DEFAULT_N_COMPONENTS,
+        n_trials: int | None = None,
+    ) -> None:
+        self.metric = metric
+        self.n_components = int(n_components)
+        self.n_trials = n_trials
+
+    def for_set(self, reps: Sequence[Any]) -> StochasticScorer:
+        return StochasticScorer(self.metric, self.n_components, n_trials(reps))
+
+    def prepare(self, rep: Any) -> Any:
+        count = self.n_trials if self.n_trials is not None else n_trials([rep])
+        samples = stochastic_samples(rep, self.n_components, count)
+        if isinstance(self.metric, GaussianStochasticMetric):
+            return gaussian_moments(samples)
+        return samples
+
+    def score(self, a: Any, b: Any) -> float:
+        fitted = self.metric.__class__(**self.metric.get_params()).fit(a, b)
+        return float(fitted.score(a, b))
