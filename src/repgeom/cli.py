@@ -9,8 +9,10 @@ Examples
     repgeom inspect results/dimensionality.nc
     repgeom check-config config.yaml  # validate a config without running anything
 
-The stage commands (``stimuli``, ``neural``, ``extract``, ``dimensionality``, ``figure``) are
-what the Snakemake rules call; each takes its part of the config as a JSON ``--spec``.
+The stage commands (one per declaration in :data:`repgeom.stages.STAGES`: ``stimuli``,
+``neural``, ``train``, ``extract``, ``dimensionality``, ``encoding``, ``distances-block``,
+``distances-combine``, ``rdms``, ``dsa``, ``dsa-tutorial``; and ``figure``) are what the
+Snakemake rules call; each takes its part of the config as a JSON ``--spec``.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from repgeom import __version__
 from repgeom.errors import RepgeomError
-from repgeom.plan import FIGURE_NAMES
+from repgeom.stages import STAGES
 
 log = logging.getLogger("repgeom")
 
@@ -101,84 +103,26 @@ def _cmd_check_config(args: argparse.Namespace) -> None:
     )
 
 
-def _cmd_stimuli(args: argparse.Namespace) -> None:
-    from repgeom.stages import stimuli_stage
-
-    stimuli_stage(args.name, json.loads(args.spec), args.out)
-
-
-def _cmd_neural(args: argparse.Namespace) -> None:
-    from repgeom.stages import neural_stage
-
-    neural_stage(args.name, json.loads(args.spec), args.stimuli, args.out)
-
-
-def _cmd_extract(args: argparse.Namespace) -> None:
-    from repgeom.stages import activations_stage
-
-    activations_stage(
-        args.stimset,
-        args.model,
-        json.loads(args.spec),
-        args.stimuli,
-        args.out,
-        threads=args.threads,
-    )
-
-
-def _cmd_dimensionality(args: argparse.Namespace) -> None:
-    from repgeom.stages import dimensionality_stage
-
-    dimensionality_stage(args.inputs, json.loads(args.spec), args.out)
-
-
-def _cmd_train(args: argparse.Namespace) -> None:
-    from repgeom.stages import training_stage
-
-    training_stage(args.model, json.loads(args.spec), args.stimuli, args.out, threads=args.threads)
-
-
-def _cmd_encoding(args: argparse.Namespace) -> None:
-    from repgeom.stages import encoding_stage
-
-    encoding_stage(args.neural, args.activations, json.loads(args.spec), args.out)
-
-
-def _cmd_distances_block(args: argparse.Namespace) -> None:
-    from repgeom.comparison_stages import distances_block_stage
-
-    spec = json.loads(args.spec)
-    distances_block_stage(args.activations, args.neural, spec, tuple(args.block), args.out)
-
-
-def _cmd_distances_combine(args: argparse.Namespace) -> None:
-    from repgeom.comparison_stages import distances_combine_stage
-
-    distances_combine_stage(args.blocks, json.loads(args.spec), args.out)
-
-
-def _cmd_rdms(args: argparse.Namespace) -> None:
-    from repgeom.comparison_stages import rdms_stage
-
-    rdms_stage(args.activations, args.neural, json.loads(args.spec), args.out)
-
-
-def _cmd_dsa(args: argparse.Namespace) -> None:
-    from repgeom.comparison_stages import dsa_stage
-
-    dsa_stage(args.activations, args.neural, json.loads(args.spec), args.out)
-
-
-def _cmd_dsa_tutorial(args: argparse.Namespace) -> None:
-    from repgeom.comparison_stages import dsa_tutorial_stage
-
-    dsa_tutorial_stage(json.loads(args.spec), args.out)
-
-
 def _cmd_figure(args: argparse.Namespace) -> None:
     from repgeom.figures import FIGURES
 
-    FIGURES[args.name](args.inputs, args.out)
+    FIGURES[args.name].render(args.inputs, args.out)
+
+
+class _FigureNames:
+    """The registered figure names, looked up when the ``figure`` command parses (so that
+    other commands never import matplotlib)."""
+
+    def _names(self) -> list[str]:
+        from repgeom.figures import FIGURES
+
+        return list(FIGURES)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,82 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", help="e.g. config.yaml")
     p.set_defaults(func=_cmd_check_config)
 
-    stage_help = "workflow stage (called by Snakemake rules)"
-    p = sub.add_parser("stimuli", help=f"{stage_help}: build a stimulus set")
-    p.add_argument("--name", required=True)
-    p.add_argument("--spec", required=True, help="the stimset's config entry as JSON")
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=_cmd_stimuli)
+    for stage in STAGES.values():  # one subcommand per declared stage
+        stage.add_parser(sub)
 
-    p = sub.add_parser("neural", help=f"{stage_help}: simulate or load neural data")
-    p.add_argument("--name", required=True)
-    p.add_argument("--spec", required=True)
-    p.add_argument("--stimuli", required=True)
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=_cmd_neural)
-
-    p = sub.add_parser("extract", help=f"{stage_help}: extract and reduce a model's layers")
-    p.add_argument("--stimset", required=True)
-    p.add_argument("--model", required=True)
-    p.add_argument("--spec", required=True)
-    p.add_argument("--stimuli", required=True)
-    p.add_argument("--out", required=True, help="folder for one store per layer")
-    p.add_argument("--threads", type=int, default=None)
-    p.set_defaults(func=_cmd_extract)
-
-    p = sub.add_parser("dimensionality", help=f"{stage_help}: spectra and ED of every layer")
-    p.add_argument("--spec", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("inputs", nargs="+", help="activation folders")
-    p.set_defaults(func=_cmd_dimensionality)
-
-    p = sub.add_parser("train", help=f"{stage_help}: train a model on stimulus sets")
-    p.add_argument("--model", required=True)
-    p.add_argument("--spec", required=True)
-    p.add_argument("--out", required=True, help="weights file (.pt)")
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("stimuli", nargs="+", help="stimuli stores to train on")
-    p.set_defaults(func=_cmd_train)
-
-    p = sub.add_parser("encoding", help=f"{stage_help}: encoding models, every layer to data")
-    p.add_argument("--spec", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("--neural", nargs="+", required=True, help="neural stores")
-    p.add_argument("--activations", nargs="+", required=True, help="activation folders")
-    p.set_defaults(func=_cmd_encoding)
-
-    def representations(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--spec", required=True)
-        p.add_argument("--out", required=True)
-        p.add_argument("--activations", nargs="*", default=[], help="per-layer activation stores")
-        p.add_argument("--neural", nargs="*", default=[], help="neural stores")
-
-    p = sub.add_parser("distances-block", help=f"{stage_help}: one block of a distance matrix")
-    representations(p)
-    p.add_argument("--block", nargs=2, type=int, required=True, metavar=("I", "J"))
-    p.set_defaults(func=_cmd_distances_block)
-
-    p = sub.add_parser("distances-combine", help=f"{stage_help}: assemble a matrix's blocks")
-    p.add_argument("--spec", required=True)
-    p.add_argument("--out", required=True)
-    p.add_argument("blocks", nargs="+", help="block stores")
-    p.set_defaults(func=_cmd_distances_combine)
-
-    p = sub.add_parser("rdms", help=f"{stage_help}: RDMs of every representation")
-    representations(p)
-    p.set_defaults(func=_cmd_rdms)
-
-    p = sub.add_parser("dsa", help=f"{stage_help}: DSA between representations of a clip set")
-    representations(p)
-    p.set_defaults(func=_cmd_dsa)
-
-    p = sub.add_parser("dsa-tutorial", help=f"{stage_help}: DSA of circle / oval / walk")
-    p.add_argument("--spec", required=True)
-    p.add_argument("--out", required=True)
-    p.set_defaults(func=_cmd_dsa_tutorial)
-
-    p = sub.add_parser("figure", help=f"{stage_help}: render a figure from stores")
-    p.add_argument("name", choices=FIGURE_NAMES)
+    p = sub.add_parser("figure", help="workflow stage: render a figure from stores")
+    p.add_argument("name", choices=_FigureNames(), metavar="NAME", help="a registered figure")
     p.add_argument("--out", required=True, help="output path without suffix (PNG and PDF)")
     p.add_argument("inputs", nargs="+")
     p.set_defaults(func=_cmd_figure)

@@ -21,3 +21,12 @@ def resolve_device(device: Device | str) -> torch.device:
     if device not in ("cpu", "cuda"):
         raise ConfigError(f"device {device!r}; choose auto, cpu or cuda")
     return torch.device(device)
+
+
+def himalaya_backend(device: torch.device) -> str:
+    """The himalaya backend that runs on ``device``: ``torch_cuda`` on a GPU, else ``numpy``.
+
+    The one place the two vocabularies meet: jobs resolve a :class:`torch.device` once
+    (:func:`resolve_device`) and the encoding models name their backend from it.
+    """
+    return "torch_cuda" if torch.device(device).type == "cuda" else "numpy"

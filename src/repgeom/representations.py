@@ -53,6 +53,21 @@ class Representation:
         return self.features.reshape(*self.lead, -1)
 
 
+def layer_depth(layer_index: int, n_layers: int) -> float:
+    """Relative depth of a model's layer among its configured layers: 0 = first, 1 = last
+    (a single layer is at 0). The one definition: stores record it and figures read it."""
+    return int(layer_index) / max(int(n_layers) - 1, 1)
+
+
+def feature_rows(ds: xr.Dataset) -> tuple[np.ndarray, tuple[int, ...]]:
+    """An activation store's reduced features as rows ``(stimulus[·time], component)``, and the
+    lead shape ``(n_stimuli[, n_frames])`` that regroups them."""
+    features = ds["features"]
+    time = (store.TIME,) if store.TIME in features.dims else ()
+    arr = features.transpose(store.STIMULUS, *time, store.COMPONENT).values
+    return arr.reshape(-1, arr.shape[-1]), arr.shape[:-1]
+
+
 def rep_name(model: str, layer: str) -> str:
     """The name of a model layer among all representations: ``model/layer``."""
     return f"{model}/{layer}"
@@ -70,7 +85,7 @@ def _labels(attrs: Mapping[str, Any]) -> tuple[str, dict[str, str | float]]:
             "depth": 1.0,
         }
     model, layer = str(attrs["model"]), str(attrs["layer"])
-    depth = int(attrs["layer_index"]) / max(int(attrs["n_layers"]) - 1, 1)
+    depth = layer_depth(attrs["layer_index"], attrs["n_layers"])
     labels = {
         "source": MODEL_SOURCE,
         "model": model,
@@ -81,18 +96,17 @@ def _labels(attrs: Mapping[str, Any]) -> tuple[str, dict[str, str | float]]:
 
 
 def _model_rep(ds: xr.Dataset) -> Representation:
-    features = ds["features"]
-    time = (store.TIME,) if store.TIME in features.dims else ()
-    arr = features.transpose(store.STIMULUS, *time, store.COMPONENT).values
+    rows, lead = feature_rows(ds)
+    time = (store.TIME,) if store.TIME in ds["features"].dims else ()
     row_mean = ds["row_mean"].transpose(store.STIMULUS, *time).values.reshape(-1)
     name, labels = _labels(ds.attrs)
     return Representation(
         name=name,
-        features=arr.reshape(-1, arr.shape[-1]),
+        features=rows,
         row_mean=row_mean,
         n_units=int(ds.attrs["n_units"]),
         labels=labels,
-        lead=arr.shape[:-1],
+        lead=lead,
     )
 
 

@@ -2,6 +2,7 @@ import json
 import shlex
 
 from repgeom import config as cfg, plan
+from repgeom.stages import STAGES
 
 
 def _config():
@@ -67,7 +68,7 @@ def test_every_representation_of_a_stimset_is_in_the_matrix_and_blocks_cover_it(
         "0-1.nc",
         "1-1.nc",
     ]
-    spec = json.loads(shlex.split(plan.distance_spec(config, "b", "rsa_correlation_spearman"))[0])
+    spec = plan.spec(config, "distances_block", stimset="b", metric="rsa_correlation_spearman")
     assert spec["method"] == "rsa" and spec["params"] == {
         "rdm_method": "correlation",
         "comparator": "spearman",
@@ -105,11 +106,12 @@ def test_trained_models_get_a_training_job():
         "batch_size": 4,
         "lr": 0.01,
     }
-    assert plan.trained_weights(config, "m1") == ["results/weights/m1.pt"]
-    assert plan.trained_weights(config, "m2") == []
-    spec = json.loads(shlex.split(plan.extraction_spec(config, "m1"))[0])
+    inputs = STAGES["activations"].input_function(config)
+    assert inputs({"stimset": "a", "model": "m1"})["weights"] == ["results/weights/m1.pt"]
+    assert inputs({"stimset": "a", "model": "m2"})["weights"] == []
+    spec = plan.spec(config, "activations", stimset="a", model="m1")
     assert spec["model"]["weights"] == "results/weights/m1.pt" and spec["training"] == "simclr"
-    assert plan.training_stimuli(config, "m1") == ["results/stimuli/a.nc"]
+    assert STAGES["train"].inputs(config, model="m1") == {"stimuli": ["results/stimuli/a.nc"]}
 
 
 def test_encoding_uses_still_image_datasets_only():
@@ -117,7 +119,7 @@ def test_encoding_uses_still_image_datasets_only():
     config["stimsets"]["c"] = {"kind": "drifting_gratings", "size": 16}
     config["neural"]["clipv1"] = {"kind": "simulated_v1", "stimset": "c"}
     assert plan.still_neural(config) == ["v1"]
-    assert plan.encoding_inputs(config)["activations"] == [
+    assert STAGES["encoding"].inputs(config)["activations"] == [
         "results/activations/b/m1",
         "results/activations/b/m2",
     ]
@@ -125,23 +127,23 @@ def test_encoding_uses_still_image_datasets_only():
 
 def test_specs_are_single_shell_words_with_the_jobs_config():
     config = _config()
-    (word,) = shlex.split(plan.extraction_spec(config, "m2"))
+    (word,) = shlex.split(STAGES["activations"].spec_param(config)({"stimset": "a", "model": "m2"}))
     spec = json.loads(word)
     assert spec["model"]["seed"] == 2 and spec["batch_size"] == 32
-    assert json.loads(shlex.split(plan.stimuli_spec(config, "b"))[0]) == {
+    assert json.loads(shlex.split(STAGES["stimuli"].spec_param(config)({"stimset": "b"}))[0]) == {
         "kind": "digits",
         "n": 10,
         "size": 64,
     }
-    assert plan.neural_stimuli(config, "v1") == "results/stimuli/b.nc"
+    assert STAGES["neural"].inputs(config, neural="v1") == {"stimuli": "results/stimuli/b.nc"}
 
 
 def test_stage_specs_carry_what_their_stages_read():
     """Each spec holds every key its stage function reads (the workflow passes nothing else)."""
     config = _config()
-    encoding = json.loads(shlex.split(plan.encoding_spec(config))[0])
+    encoding = plan.spec(config, "encoding")
     assert set(encoding) == {"model", "folds", "device"}
-    extraction = json.loads(shlex.split(plan.extraction_spec(config, "m1"))[0])
+    extraction = plan.spec(config, "activations", stimset="a", model="m1")
     assert set(extraction) == {
         "model",
         "training",
@@ -150,15 +152,9 @@ def test_stage_specs_carry_what_their_stages_read():
         "store_raw",
         "layer_policy",
     }
-    training = json.loads(
-        shlex.split(
-            plan.training_spec(
-                {
-                    **config,
-                    "models": {"t": {**config["models"]["m1"], "train": {"stimsets": ["a"]}}},
-                },
-                "t",
-            )
-        )[0]
+    training = plan.spec(
+        {**config, "models": {"t": {**config["models"]["m1"], "train": {"stimsets": ["a"]}}}},
+        "train",
+        model="t",
     )
     assert set(training) == {"architecture", "seed", "kwargs", "train"}

@@ -5,7 +5,9 @@ import pytest
 
 from repgeom import store
 from repgeom.errors import InvalidInputError
-from repgeom.stages import activations_stage, dimensionality_stage, stimuli_stage
+from repgeom.stages.activations import activations_stage
+from repgeom.stages.dimensionality import dimensionality_stage
+from repgeom.stages.stimuli import stimuli_stage
 
 SPEC = {
     "model": {
@@ -67,7 +69,7 @@ def test_dimensionality_stage(stimuli, tmp_path):
 
 def test_encoding_stage_matches_stimuli_by_id(stimuli, tmp_path):
     from repgeom.neural import simulate_v1
-    from repgeom.stages import encoding_stage
+    from repgeom.stages.encoding import encoding_stage
 
     activations_stage("g", "r18", {**SPEC, "store_raw": False}, stimuli, tmp_path / "a")
     stim = store.read(stimuli, "stimuli")
@@ -86,3 +88,4 @@ def test_encoding_stage_matches_stimuli_by_id(stimuli, tmp_path):
     np.testing.assert_array_equal(outs[0]["pearson_r"].values, outs[1]["pearson_r"].values)
     assert outs[0].sizes == {"model": 1, "layer": 2, "neural": 1, "neuroid": 4}
     assert np.isfinite(outs[0]["ceiling"].values).all()
+    assert list(outs[0]["layer_depth"].values[0]) == [0.0, 1.0]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from repgeom import store
-from repgeom.plan import FIGURE_NAMES
+from repgeom.figures import BUILTIN as FIGURE_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = Path(__file__).with_name("tiny.yaml")
@@ -95,15 +95,21 @@ def test_distance_matrices_cover_every_representation(finished):
     shape = shape_store["distance"]
     assert shape.sizes == {"rep_a": 9, "rep_b": 9} and shape_store.attrs["n_blocks"] == 3
     assert list(shape["rep_a"].values[[0, -1]]) == ["r18/stem", "v1"]
-    assert shape["rep_a_kind"].values[-1] == "brain"
+    assert shape["rep_a_source"].values[-1] == "brain"
     D = shape.values
     assert np.allclose(D, D.T) and np.all(np.diag(D) == 0) and np.all(D[~np.eye(9, dtype=bool)] > 0)
     blocks = sorted(p.stem for p in (finished / "results/distances/grat/blocks/shape").glob("*.nc"))
     assert blocks == ["0-0", "0-1", "1-1"]
     rsa = store.read(finished / "results/distances/grat/rsa.nc")["distance"]
-    assert rsa.attrs["metric_kind"] == "similarity" and np.allclose(np.diag(rsa.values), 1)
+    assert rsa.attrs["measure"] == "similarity" and np.allclose(np.diag(rsa.values), 1)
+    layout = store.read(finished / "results/distances/grat/rsa.nc")
+    assert layout["mds"].sizes == {"rep_a": 9, "mds_axis": 2}
+    assert sorted(layout["leaf_order"].values) == list(range(9))
+    np.testing.assert_allclose(layout["dissimilarity"].values, 1 - rsa.values)
     rdms = store.read(finished / "results/rdms/grat.nc")["rdm"]
     assert rdms.sizes == {"rep": 9, "stimulus": 16, "stimulus_": 16}
+    percentiles = store.read(finished / "results/rdms/grat.nc")["rdm_percentile"].values
+    assert percentiles.shape == rdms.shape and percentiles.min() == 0 and percentiles.max() == 100
     dsa = store.read(finished / "results/dsa/clips.nc")["distance"]
     assert dsa.sizes == {"rep_a": 8, "rep_b": 8} and np.isfinite(dsa.values).all()
     tutorial = store.read(finished / "results/dsa/tutorial.nc")["distance"].isel(setting=0)

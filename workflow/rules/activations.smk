@@ -2,21 +2,21 @@
 # holds one exact reduced store per layer ({layer}.nc).
 rule activations:
     input:
-        stimuli=plan.STIMULI,
-        weights=lambda w: plan.trained_weights(config, w.model),
+        unpack(STAGES["activations"].input_function(config)),
     output:
-        directory(plan.ACTIVATIONS),
+        directory(STAGES["activations"].output),
     log:
-        plan.LOG.format(rule="activations", name="{stimset}.{model}"),
+        STAGES["activations"].log,
     benchmark:
-        plan.BENCHMARK.format(rule="activations", name="{stimset}.{model}")
-    threads: 2
+        STAGES["activations"].benchmark_file
+    conda:
+        ENV
+    threads: STAGES["activations"].threads
     resources:
-        mem_mb=4000,
+        mem_mb=STAGES["activations"].mem_mb,
         gpu=plan.gpus(config),
     params:
-        spec=lambda w: plan.extraction_spec(config, w.model),
+        py=PY,
+        spec=STAGES["activations"].spec_param(config),
     shell:
-        "{PY} extract --stimset {wildcards.stimset} --model {wildcards.model} "
-        "--spec {params.spec} --stimuli {input.stimuli} --out {output} "
-        "--threads {threads} 2> {log}"
+        STAGES["activations"].shell

@@ -1,11 +1,14 @@
 rule dimensionality:
     input:
-        plan.activation_dirs(config),
+        unpack(STAGES["dimensionality"].input_function(config)),
     output:
-        plan.DIMENSIONALITY,
+        STAGES["dimensionality"].output,
     log:
-        plan.LOG.format(rule="dimensionality", name="all"),
+        STAGES["dimensionality"].log,
+    conda:
+        ENV
     params:
-        spec=plan.dimensionality_spec(config),
+        py=PY,
+        spec=STAGES["dimensionality"].spec_param(config),
     shell:
-        "{PY} dimensionality --spec {params.spec} --out {output} {input} 2> {log}"
+        STAGES["dimensionality"].shell

@@ -1,55 +1,62 @@
 # Distance matrices over every representation of a stimulus set (model layers and brains).
-# A metric's K×K matrix is split into blocks of analyses.distances.block_size representations;
-# each block is one job (spread over a cluster), and `distances` assembles them.
+# A metric's K×K matrix is split into blocks of analyses.distances.block_size representations
+# (repgeom.blocks.Block); each block is one job (spread over a cluster), and `distances`
+# assembles them and stores the matrix's display layout (MDS map, linkage, leaf order).
 
 
 rule distances_block:
     input:
-        unpack(lambda w: plan.representation_inputs(config, w.stimset)),
+        unpack(STAGES["distances_block"].input_function(config)),
     output:
-        plan.DISTANCE_BLOCK,
+        STAGES["distances_block"].output,
     log:
-        plan.LOG.format(rule="distances_block", name="{stimset}.{metric}.{block}"),
+        STAGES["distances_block"].log,
     benchmark:
-        plan.BENCHMARK.format(rule="distances_block", name="{stimset}.{metric}.{block}")
-    threads: 2
+        STAGES["distances_block"].benchmark_file
+    conda:
+        ENV
+    threads: STAGES["distances_block"].threads
     resources:
-        mem_mb=4000,
+        mem_mb=STAGES["distances_block"].mem_mb,
         gpu=plan.gpus(config),
     params:
-        spec=lambda w: plan.distance_spec(config, w.stimset, w.metric),
-        files=lambda w: plan.representation_files(config, w.stimset),
-        block=lambda w: w.block.replace("-", " "),
+        py=PY,
+        spec=STAGES["distances_block"].spec_param(config),
+        files=STAGES["distances_block"].files_param(config),
     shell:
-        "{PY} distances-block --spec {params.spec} --block {params.block} --out {output} "
-        "--activations {params.files[activations]} --neural {params.files[neural]} 2> {log}"
+        STAGES["distances_block"].shell
 
 
 rule distances:
     input:
-        lambda w: plan.distance_blocks(config, w.stimset, w.metric),
+        unpack(STAGES["distances"].input_function(config)),
     output:
-        plan.DISTANCES,
+        STAGES["distances"].output,
     log:
-        plan.LOG.format(rule="distances", name="{stimset}.{metric}"),
+        STAGES["distances"].log,
     benchmark:
-        plan.BENCHMARK.format(rule="distances", name="{stimset}.{metric}")
+        STAGES["distances"].benchmark_file
+    conda:
+        ENV
     params:
-        spec=lambda w: plan.distance_spec(config, w.stimset, w.metric),
+        py=PY,
+        spec=STAGES["distances"].spec_param(config),
     shell:
-        "{PY} distances-combine --spec {params.spec} --out {output} {input} 2> {log}"
+        STAGES["distances"].shell
 
 
 rule rdms:
     input:
-        unpack(lambda w: plan.representation_inputs(config, w.stimset)),
+        unpack(STAGES["rdms"].input_function(config)),
     output:
-        plan.RDMS,
+        STAGES["rdms"].output,
     log:
-        plan.LOG.format(rule="rdms", name="{stimset}"),
+        STAGES["rdms"].log,
+    conda:
+        ENV
     params:
-        spec=lambda w: plan.rdms_spec(config, w.stimset),
-        files=lambda w: plan.representation_files(config, w.stimset),
+        py=PY,
+        spec=STAGES["rdms"].spec_param(config),
+        files=STAGES["rdms"].files_param(config),
     shell:
-        "{PY} rdms --spec {params.spec} --out {output} "
-        "--activations {params.files[activations]} --neural {params.files[neural]} 2> {log}"
+        STAGES["rdms"].shell

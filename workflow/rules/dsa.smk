@@ -3,33 +3,38 @@
 
 rule dsa_tutorial:
     output:
-        plan.DSA.format(clipset=plan.DSA_TUTORIAL),
+        STAGES["dsa_tutorial"].output,
     log:
-        plan.LOG.format(rule="dsa", name=plan.DSA_TUTORIAL),
+        STAGES["dsa_tutorial"].log,
+    conda:
+        ENV
     params:
-        spec=plan.dsa_spec(config, plan.DSA_TUTORIAL),
+        py=PY,
+        spec=STAGES["dsa_tutorial"].spec_param(config),
     shell:
-        "{PY} dsa-tutorial --spec {params.spec} --out {output} 2> {log}"
+        STAGES["dsa_tutorial"].shell
 
 
 rule dsa:
     input:
-        unpack(lambda w: plan.representation_inputs(config, w.clipset)),
+        unpack(STAGES["dsa"].input_function(config)),
     output:
-        plan.DSA,
+        STAGES["dsa"].output,
     log:
-        plan.LOG.format(rule="dsa", name="{clipset}"),
+        STAGES["dsa"].log,
     benchmark:
-        plan.BENCHMARK.format(rule="dsa", name="{clipset}")
-    threads: 2
+        STAGES["dsa"].benchmark_file
+    conda:
+        ENV
+    threads: STAGES["dsa"].threads
     resources:
         gpu=plan.gpus(config),
     params:
-        spec=lambda w: plan.dsa_spec(config, w.clipset),
-        files=lambda w: plan.representation_files(config, w.clipset),
+        py=PY,
+        spec=STAGES["dsa"].spec_param(config),
+        files=STAGES["dsa"].files_param(config),
     shell:
-        "{PY} dsa --spec {params.spec} --out {output} "
-        "--activations {params.files[activations]} --neural {params.files[neural]} 2> {log}"
+        STAGES["dsa"].shell
 
 
 ruleorder: dsa_tutorial > dsa

@@ -1,12 +1,14 @@
 rule encoding:
     input:
-        **plan.encoding_inputs(config),
+        unpack(STAGES["encoding"].input_function(config)),
     output:
-        plan.ENCODING,
+        STAGES["encoding"].output,
     log:
-        plan.LOG.format(rule="encoding", name="all"),
+        STAGES["encoding"].log,
+    conda:
+        ENV
     params:
-        spec=plan.encoding_spec(config),
+        py=PY,
+        spec=STAGES["encoding"].spec_param(config),
     shell:
-        "{PY} encoding --spec {params.spec} --out {output} "
-        "--neural {input.neural} --activations {input.activations} 2> {log}"
+        STAGES["encoding"].shell

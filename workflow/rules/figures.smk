@@ -1,5 +1,5 @@
-# One rule per manuscript figure (repgeom.figures.<name>), each reading only result stores.
-# The PNGs go into `snakemake --report report.html` with the captions in workflow/report/.
+# One rule per figure the config draws (repgeom.figures.FIGURES: one module each), reading
+# only result stores. The PNGs go into `snakemake --report report.html` with their captions.
 for figure in plan.figures(config):
 
     rule:
@@ -9,14 +9,18 @@ for figure in plan.figures(config):
             plan.figure_inputs(config, figure),
         output:
             report(
-                plan.FIGURE.format(figure=figure, ext="png"),
-                caption=f"../report/{figure}.rst",
+                plan.figure(figure).files[0],
+                caption=str(plan.figure(figure).caption_file),
                 category="Figures",
             ),
-            plan.FIGURE.format(figure=figure, ext="pdf"),
+            plan.figure(figure).files[1],
         log:
             plan.LOG.format(rule="figure", name=figure),
+        conda:
+            ENV
         params:
+            py=PY,
             name=figure,
+            stem=plan.output_stem,
         shell:
-            "{PY} figure {params.name} --out figures/{params.name} {input} 2> {log}"
+            "{params.py} figure {params.name} --out {params.stem} {input} 2> {log}"

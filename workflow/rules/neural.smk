@@ -1,12 +1,14 @@
 rule neural:
     input:
-        stimuli=lambda w: plan.neural_stimuli(config, w.neural),
+        unpack(STAGES["neural"].input_function(config)),
     output:
-        plan.NEURAL,
+        STAGES["neural"].output,
     log:
-        plan.LOG.format(rule="neural", name="{neural}"),
+        STAGES["neural"].log,
+    conda:
+        ENV
     params:
-        spec=lambda w: plan.neural_spec(config, w.neural),
+        py=PY,
+        spec=STAGES["neural"].spec_param(config),
     shell:
-        "{PY} neural --name {wildcards.neural} --spec {params.spec} "
-        "--stimuli {input.stimuli} --out {output} 2> {log}"
+        STAGES["neural"].shell

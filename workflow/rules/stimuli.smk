@@ -1,9 +1,12 @@
 rule stimuli:
     output:
-        plan.STIMULI,
+        STAGES["stimuli"].output,
     log:
-        plan.LOG.format(rule="stimuli", name="{stimset}"),
+        STAGES["stimuli"].log,
+    conda:
+        ENV
     params:
-        spec=lambda w: plan.stimuli_spec(config, w.stimset),
+        py=PY,
+        spec=STAGES["stimuli"].spec_param(config),
     shell:
-        "{PY} stimuli --name {wildcards.stimset} --spec {params.spec} --out {output} 2> {log}"
+        STAGES["stimuli"].shell

@@ -1,14 +1,16 @@
 # Models with `train:` in the config are trained here (a minute of CPU) before extraction.
 rule train:
     input:
-        lambda w: plan.training_stimuli(config, w.model),
+        unpack(STAGES["train"].input_function(config)),
     output:
-        plan.WEIGHTS,
+        STAGES["train"].output,
     log:
-        plan.LOG.format(rule="train", name="{model}"),
-    threads: 2
+        STAGES["train"].log,
+    conda:
+        ENV
+    threads: STAGES["train"].threads
     params:
-        spec=lambda w: plan.training_spec(config, w.model),
+        py=PY,
+        spec=STAGES["train"].spec_param(config),
     shell:
-        "{PY} train --model {wildcards.model} --spec {params.spec} --out {output} "
-        "--threads {threads} {input} 2> {log}"
+        STAGES["train"].shell

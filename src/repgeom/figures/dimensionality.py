@@ -14,8 +14,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from repgeom import store
+from repgeom import paths, store
 from repgeom.figures import style
+from repgeom.figures.base import Figure
 
 #: Eigenvalues below this fraction of the largest are numerical zeros (the null direction that
 #: centring creates, rank deficiency) and are not drawn.
@@ -80,3 +81,11 @@ def render(
         pad=0.08,
     )
     return style.save(fig, out_stem, inputs)
+
+
+FIGURE = Figure(
+    name="dimensionality",
+    drawn=lambda config: bool(config["analyses"]["dimensionality"]),
+    inputs=lambda config: [paths.DIMENSIONALITY],
+    render=render,
+)

@@ -14,8 +14,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-from repgeom import store
+from repgeom import paths, selection, store
 from repgeom.figures import panels, style
+from repgeom.figures.base import Figure
 
 
 def render(
@@ -56,3 +57,11 @@ def render(
         else:
             panels.heatmap(ax, da.values, names, title, "DSA (angular, rad)", cmap="mako")
     return style.save(fig, out_stem, inputs)
+
+
+FIGURE = Figure(
+    name="dsa",
+    drawn=lambda config: bool(selection.dsa_sets(config)),
+    inputs=lambda config: [paths.DSA.format(clipset=c) for c in selection.dsa_sets(config)],
+    render=render,
+)

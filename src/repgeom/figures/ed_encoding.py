@@ -22,8 +22,9 @@ import numpy as np
 from matplotlib.ticker import ScalarFormatter
 from scipy.stats import pearsonr
 
-from repgeom import store
+from repgeom import paths, selection, store
 from repgeom.figures import style
+from repgeom.figures.base import Config, Figure
 
 #: Depth terciles for the within-depth panel.
 DEPTH_BINS = (0.0, 1 / 3, 2 / 3, 1.0 + 1e-9)
@@ -99,3 +100,15 @@ def render(
         ax_a.legend(title="training (size = depth)", fontsize=7, frameon=False)
     fig.suptitle("Effective dimensionality vs encoding performance")
     return style.save(fig, out_stem, inputs)
+
+
+def _drawn(config: Config) -> bool:
+    return bool(config["analyses"]["dimensionality"]) and selection.encodes(config)
+
+
+FIGURE = Figure(
+    name="ed_encoding",
+    drawn=_drawn,
+    inputs=lambda config: [paths.DIMENSIONALITY, paths.ENCODING],
+    render=render,
+)

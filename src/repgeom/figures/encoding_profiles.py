@@ -1,7 +1,7 @@
 """Layer-wise encoding profiles: median ceiling-normalised held-out r of each layer against its
-relative depth in the model, one line per model (colour = training), one panel per neural
-dataset. ``r / ceiling`` with the split-half Spearman–Brown ceiling; 1 is as good as the data's
-own repeatability allows.
+relative depth in the model (the store's ``layer_depth``), one line per model (colour =
+training), one panel per neural dataset. ``r / ceiling`` with the split-half Spearman–Brown
+ceiling; 1 is as good as the data's own repeatability allows.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from repgeom import store
+from repgeom import paths, selection, store
 from repgeom.figures import style
+from repgeom.figures.base import Figure
 
 
 def render(
@@ -33,9 +34,12 @@ def render(
     for ax, name in zip(axes[0], neural, strict=True):
         for model, training in zip(ds[store.MODEL].values, ds["training"].values, strict=True):
             score = ds["median_normalized_r"].sel({store.MODEL: model, store.NEURAL: name}).values
-            have = np.flatnonzero(np.isfinite(score))  # the model's layers, in extraction order
-            depth = np.linspace(0, 1, len(have)) if len(have) > 1 else np.zeros(len(have))
-            ax.plot(depth, score[have], marker="o", color=palette[str(training)], label=str(model))
+            depth = ds["layer_depth"].sel({store.MODEL: model}).values
+            have = np.flatnonzero(np.isfinite(score))  # the model's layers
+            have = have[np.argsort(depth[have], kind="stable")]  # in depth order
+            ax.plot(
+                depth[have], score[have], marker="o", color=palette[str(training)], label=str(model)
+            )
         ax.axhline(1.0, color="grey", lw=0.8, ls="--")
         ax.set(
             title=name,
@@ -44,3 +48,11 @@ def render(
         )
         ax.legend(fontsize=6, frameon=False)
     return style.save(fig, out_stem, inputs)
+
+
+FIGURE = Figure(
+    name="encoding_profiles",
+    drawn=selection.encodes,
+    inputs=lambda config: [paths.ENCODING],
+    render=render,
+)

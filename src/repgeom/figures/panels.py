@@ -1,4 +1,8 @@
-"""Panels several figures share: labelled matrices and MDS maps of representations."""
+"""Panels several figures share: labelled matrices and MDS maps of representations.
+
+Everything drawn here is read from a store: the MDS coordinates come from the ``mds``
+variable that the distances stage writes beside each matrix (:mod:`repgeom.layout`).
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,9 @@ import numpy as np
 import xarray as xr
 
 from repgeom import store
-from repgeom.metrics.rsa import matrix_to_vector, mds
 
 #: Marker of brain representations in maps (model layers are circles).
 BRAIN_MARKER = "*"
-
-
-def dissimilarity(da: xr.DataArray) -> np.ndarray:
-    """A distance store's matrix as dissimilarities (``1 − s`` for a similarity metric)."""
-    D = np.asarray(da.values, dtype=float)
-    return 1 - D if da.attrs.get("metric_kind") == "similarity" else D
 
 
 def model_colors(models: Sequence[str]) -> dict[str, tuple]:
@@ -41,13 +38,13 @@ def heatmap(
     plt.colorbar(image, ax=ax, label=label, shrink=0.8)
 
 
-def mds_map(ax: plt.Axes, da: xr.DataArray, title: str) -> None:
-    """2-D metric MDS of a (rep_a, rep_b) store: colour = model, size = depth, star = brain."""
-    D = dissimilarity(da)
-    xy = mds(matrix_to_vector((D + D.T) / 2))
-    models = [str(m) for m in da[f"{store.REP_A}_model"].values]
-    kinds = [str(k) for k in da[f"{store.REP_A}_source"].values]
-    depth = np.asarray(da[f"{store.REP_A}_depth"].values, dtype=float)
+def mds_map(ax: plt.Axes, ds: xr.Dataset, title: str) -> None:
+    """The stored 2-D MDS map of a distances store (its ``mds`` variable): colour = model,
+    size = depth, star = brain."""
+    xy = ds["mds"].transpose(store.REP_A, ...).values
+    models = [str(m) for m in ds[f"{store.REP_A}_model"].values]
+    kinds = [str(k) for k in ds[f"{store.REP_A}_source"].values]
+    depth = np.asarray(ds[f"{store.REP_A}_depth"].values, dtype=float)
     colors = model_colors(models)
     for model in colors:
         idx = [i for i, m in enumerate(models) if m == model]

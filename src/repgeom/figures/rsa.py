@@ -1,9 +1,10 @@
 """The RSA tutorial's figure over the workflow's representations.
 
 Top row: the RDMs of each layer of the first model and of each brain dataset, each shown as
-percentiles of its own entries (rank colouring, as in rsatoolbox's ``show_rdm``), stimuli
-sorted by category. Bottom: the second-order RDM ``1 − compare(RDMᵢ, RDMⱼ)`` over every
-representation (the configured RSA metric) and its 2-D MDS map.
+percentiles of its own entries (rank colouring, as in rsatoolbox's ``show_rdm``; the rdms
+store's ``rdm_percentile``), stimuli sorted by category. Bottom: the second-order RDM
+``1 − compare(RDMᵢ, RDMⱼ)`` over every representation (the configured RSA metric; the
+distances store's ``dissimilarity``) and its stored 2-D MDS map.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from repgeom import store
+from repgeom import paths, selection, store
 from repgeom.figures import panels, style
-from repgeom.metrics.rsa import matrix_to_vector, percentile_transform, vector_to_matrix
+from repgeom.figures.base import Config, Figure
 
 #: RDMs drawn in the top row at most.
 MAX_RDMS = 8
@@ -30,7 +31,8 @@ def render(
     style.apply()
     rdm_path, rsa_path = inputs
     rdms = store.read(rdm_path, "rdms")
-    second = store.read(rsa_path, "distances")["distance"]
+    second_ds = store.read(rsa_path, "distances")
+    second = second_ds["distance"]
     kinds = [str(k) for k in rdms[f"{store.REP}_source"].values]
     models = [str(m) for m in rdms[f"{store.REP}_model"].values]
     first_model = next(m for m, k in zip(models, kinds, strict=True) if k == "model")
@@ -41,8 +43,7 @@ def render(
     grid = fig.add_gridspec(2, len(shown), height_ratios=[1, 2.6])
     for col, i in enumerate(shown):
         ax = fig.add_subplot(grid[0, col])
-        M = rdms["rdm"].values[i][order][:, order]
-        P = vector_to_matrix(percentile_transform(matrix_to_vector(M)))
+        P = rdms["rdm_percentile"].values[i][order][:, order]
         ax.imshow(P, cmap="bone", vmin=0, vmax=100)
         ax.set(xticks=[], yticks=[], title=str(rdms[store.REP].values[i]))
         ax.title.set_fontsize(7)
@@ -52,11 +53,27 @@ def render(
     method = f"{rdms['rdm'].attrs['method']} RDMs, {second.attrs['params']}"
     panels.heatmap(
         ax_mat,
-        panels.dissimilarity(second),
+        second_ds["dissimilarity"].values,
         names,
         "second-order RDM",
         f"1 − similarity ({method})",
     )
-    panels.mds_map(ax_map, second, "MDS of the second-order RDM")
+    panels.mds_map(ax_map, second_ds, "MDS of the second-order RDM")
     fig.suptitle(f"{rdms.attrs['stimset']}: RDMs (percentile of each RDM)")
     return style.save(fig, out_stem, inputs)
+
+
+def _inputs(config: Config) -> list[str]:
+    stimset = selection.distance_stimsets(config)[0]
+    return [
+        paths.RDMS.format(stimset=stimset),
+        paths.DISTANCES.format(stimset=stimset, metric=selection.rsa_metric(config)),
+    ]
+
+
+FIGURE = Figure(
+    name="rsa",
+    drawn=lambda config: bool(selection.distance_stimsets(config) and selection.rsa_metric(config)),
+    inputs=_inputs,
+    render=render,
+)

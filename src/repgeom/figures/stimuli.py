@@ -9,8 +9,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from repgeom import store
+from repgeom import paths, store
 from repgeom.figures import style
+from repgeom.figures.base import Figure
 
 #: Examples shown per stimulus set.
 N_EXAMPLES = 8
@@ -60,3 +61,11 @@ def render(
         )
     fig.suptitle("Stimulus sets")
     return style.save(fig, out_stem, inputs)
+
+
+FIGURE = Figure(
+    name="stimuli",
+    drawn=lambda config: True,
+    inputs=lambda config: [paths.STIMULI.format(stimset=s) for s in config["stimsets"]],
+    render=render,
+)

@@ -16,7 +16,7 @@ import seaborn as sns  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from repgeom import store  # noqa: E402
-from repgeom.plan import FIGURE_EXTS as EXTS  # noqa: E402
+from repgeom.paths import FIGURE_EXTS as EXTS  # noqa: E402
 
 #: Resolution of the PNG files.
 DPI = 150

@@ -1,0 +1,96 @@
+"""Stage ``distances_block`` (command ``distances-block``): one block of one metric's K × K
+matrix over every representation of a stimulus set."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from repgeom import paths, selection, store
+from repgeom.blocks import Block
+from repgeom.representations import load_representations
+from repgeom.stages.base import Arg, Config, Stage
+from repgeom.stages.common import (
+    REPRESENTATION_ARGS,
+    Paths,
+    distance_dataset,
+    representation_files,
+    representation_inputs,
+)
+
+if TYPE_CHECKING:
+    import torch
+
+log = logging.getLogger(__name__)
+
+
+def distances_block_stage(
+    activations: Paths,
+    neural: Paths,
+    spec: Mapping[str, Any],
+    block: str | Block,
+    out: str | os.PathLike[str],
+    *,
+    device: torch.device | str = "cpu",
+) -> Path:
+    """One block of one metric's matrix over every representation of a stimulus set.
+
+    ``spec`` holds ``stimset``, ``metric`` (its name), ``method``, ``params``, ``block_size``
+    and ``device``; ``block`` is the block's ``"i-j"`` label (the rule's wildcard) or a
+    :class:`~repgeom.blocks.Block`. The block's pairs are computed, the rest of the matrix is
+    NaN; only the block's rows and columns are loaded.
+    """
+    from repgeom import distances as dist
+
+    n = len(activations) + len(neural)
+    if not isinstance(block, Block):
+        block = Block.parse(block, size=spec["block_size"], n=n)
+    reps = load_representations(activations, neural, needed=block.members)
+    D = dist.distance_block(reps, spec["method"], spec["params"], block=block, device=device)
+    da = dist.as_dataarray(D, reps, spec["metric"], spec["method"], spec["params"])
+    log.info("%s %s block %s: %d representations", spec["stimset"], spec["metric"], block.label, n)
+    ds = distance_dataset(da, spec, stimset=spec["stimset"], block=block.label)
+    return store.write(ds, out, "distances")
+
+
+def distance_spec(config: Config, stimset: str, metric: str, **_: str) -> dict[str, Any]:
+    """The spec of a metric's block jobs and of their assembly."""
+    spec = dict(config["analyses"]["distances"]["metrics"][metric])
+    return {
+        "stimset": stimset,
+        "metric": metric,
+        "method": spec.pop("method"),
+        "params": spec,
+        "block_size": config["analyses"]["distances"]["block_size"],
+        "device": config["device"],
+    }
+
+
+def blocks(config: Config, stimset: str) -> list[Block]:
+    """The blocks of a stimulus set's K × K matrices (``i ≤ j``)."""
+    size = config["analyses"]["distances"]["block_size"]
+    return Block.grid(selection.n_representations(config, stimset), size)
+
+
+STAGE = Stage(
+    name="distances_block",
+    command="distances-block",
+    help="one block of a distance matrix",
+    output=paths.DISTANCE_BLOCK,
+    spec=distance_spec,
+    run=distances_block_stage,
+    inputs=representation_inputs,
+    files=representation_files,
+    device=True,
+    gpu=True,
+    threads=2,
+    mem_mb=4000,
+    benchmark=True,
+    args=(
+        *REPRESENTATION_ARGS,
+        Arg("block", "{wildcards.block}", help="the block, 'i-j' (see repgeom.blocks.Block)"),
+    ),
+)

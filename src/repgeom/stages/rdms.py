@@ -1,0 +1,89 @@
+"""Stage ``rdms``: the square RDM of every representation of a stimulus set, and each RDM as
+percentiles of its own entries (what the RSA figure shows)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from repgeom import layout, paths, selection, store
+from repgeom.representations import load_representations
+from repgeom.stages.base import Config, Stage
+from repgeom.stages.common import (
+    REPRESENTATION_ARGS,
+    Paths,
+    representation_files,
+    representation_inputs,
+)
+
+
+def rdms_stage(
+    activations: Paths,
+    neural: Paths,
+    spec: Mapping[str, Any],
+    out: str | os.PathLike[str],
+) -> Path:
+    """Square RDMs (rep, stimulus, stimulus_) of every representation, for the RSA figure.
+
+    ``rdm`` holds the RDMs (``spec["rdm_method"]``, exact from the reduced stores) and
+    ``rdm_percentile`` each RDM's entries as percentiles of its own entries (float32, for
+    display; :func:`repgeom.layout.percentile_rdms`).
+    """
+    from repgeom.metrics.rsa import rdm_from_reduced, vector_to_matrix
+
+    reps = load_representations(activations, neural)
+    first = activations[0] if activations else neural[0]
+    with xr.open_dataset(first, engine="netcdf4") as reference:  # reps follow its order
+        ids = reference[[store.STIMULUS_ID, store.CATEGORY]].load()
+    M = np.stack(
+        [
+            vector_to_matrix(
+                rdm_from_reduced(r.features, r.row_mean, r.n_units, spec["rdm_method"])
+            )
+            for r in reps
+        ]
+    )
+    mirror = f"{store.STIMULUS}_"
+    square = (store.REP, store.STIMULUS, mirror)
+    ds = xr.Dataset(
+        {
+            "rdm": (square, M),
+            "rdm_percentile": (square, layout.percentile_rdms(M).astype(np.float32)),
+        },
+        coords={
+            store.REP: [r.name for r in reps],
+            store.STIMULUS_ID: (store.STIMULUS, ids[store.STIMULUS_ID].values),
+            store.CATEGORY: (store.STIMULUS, ids[store.CATEGORY].values),
+            **{
+                f"{store.REP}_{k}": (store.REP, [r.labels[k] for r in reps])
+                for k in ("source", "model", "layer")
+            },
+        },
+    )
+    ds["rdm"].attrs["method"] = spec["rdm_method"]
+    ds.attrs.update(store.provenance("rdms", config=spec, stimset=spec["stimset"]))
+    return store.write(ds, out, "rdms")
+
+
+def _spec(config: Config, stimset: str) -> dict[str, Any]:
+    metric = selection.rsa_metric(config)
+    method = config["analyses"]["distances"]["metrics"][metric] if metric else {}
+    return {"stimset": stimset, "rdm_method": method.get("rdm_method", "correlation")}
+
+
+STAGE = Stage(
+    name="rdms",
+    command="rdms",
+    help="RDMs of every representation",
+    output=paths.RDMS,
+    spec=_spec,
+    run=rdms_stage,
+    inputs=representation_inputs,
+    files=representation_files,
+    args=REPRESENTATION_ARGS,
+)
