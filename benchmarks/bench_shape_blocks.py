@@ -3,7 +3,8 @@
 The shape-metrics issue asks for K = 1,000 representations of 1,000 stimuli, all 499,500
 pairs, in under 10 minutes on one H100-class GPU, measured where a device is lent or else
 extrapolated from measured block times. This script measures, on this machine, one block
-of ``pairwise_matrix(..., backend="torch")`` and the time of one (k × k) GEMM at the same
+of the batched (GEMM + Newton–Schulz) pair path, ``LinearMetric.score_pairs(...,
+batched=True)`` (what a CUDA device selects), and the time of one (k × k) GEMM at the same
 size and precision, and reports the ratio: how many GEMMs a pair costs (1 product + 2 per
 Newton–Schulz step = 61 by construction). The GPU figure is then that ratio times the
 H100 GEMM and polar-iteration times the issue quotes (measured there, not here): it is an
@@ -23,8 +24,9 @@ import torch
 from _common import environment, write_report
 from bench_shape import make_representations
 
+from repgeom.blocks import Block
 from repgeom.metrics import LinearMetric
-from repgeom.metrics.pairwise import POLAR_STEPS, pairwise_matrix
+from repgeom.metrics.shape import POLAR_STEPS
 
 #: The issue's H100 measurements for one 1,000 × 1,000 pair matrix (fp32).
 H100_GEMM_MS = 0.04
@@ -41,13 +43,13 @@ def main() -> None:
     B = args.block_size
     reps = make_representations(2 * B, args.n_stimuli, args.n_units)
     metric = LinearMetric(alpha=1.0)
+    block = Block(0, 1, size=B, n=2 * B)
+    prepared = {k: metric.prepare(reps[k]) for k in block.members}
     start = time.perf_counter()
-    D, _ = pairwise_matrix(
-        metric, reps, block=(0, 1), block_size=B, backend="torch", progress=False
-    )
+    D = metric.score_pairs(prepared, block.pairs, batched=True, device=torch.device("cpu"))
     block_seconds = time.perf_counter() - start
-    pairs = B * B
-    exact, _ = pairwise_matrix(metric, reps, block=(0, 1), block_size=B, progress=False)
+    pairs = len(block.pairs)
+    exact = metric.score_pairs(prepared, block.pairs, batched=False)
     M = torch.randn(args.n_units, args.n_units, dtype=torch.float64)
     M @ M
     start = time.perf_counter()
