@@ -28,15 +28,28 @@ def pairwise_distances(*args: Any, **kwargs: Any) -> Any:
     - ``pairwise_distances(metric, traindata, testdata=None, verbose=True)`` (netrep's
       ``netrep.multiset.pairwise_distances``): returns ``D_train``, or ``(D_train, D_test)``
       when test data are given (numpy).
-    - ``pairwise_distances(reps, metric, *, test=None, names=None, block=None,
+    - ``pairwise_distances(reps, metric, *, params=None, test=None, names=None, block=None,
       progress=None, device=None, n_jobs=None)``: ``reps`` is a list or a
-      ``{name: matrix}`` mapping, ``block`` a :class:`~repgeom.blocks.Block`; returns an
+      ``{name: matrix}`` mapping, ``metric`` an estimator, a scorer or a registry name (with
+      its ``params``), ``block`` a :class:`~repgeom.blocks.Block`; returns an
       ``xarray.DataArray`` with dims ``(rep_a, rep_b)``, plus ``split`` (``train``,
-      ``test``) when test data are given.
+      ``test``) when test data are given. A similarity named from the registry carries each
+      representation's self-similarity on the diagonal; distances have zeros there.
     """
     if args and hasattr(args[0], "fit"):
         return pairwise.pairwise_distances(*args, **kwargs)
     reps, metric = args[0], args[1] if len(args) > 1 else kwargs.pop("metric")
+    params = kwargs.pop("params", None) or {}
+    measure, label = "distance", repr(metric)
+    if isinstance(metric, str):
+        from repgeom.metrics.registry import get
+
+        info = get(metric)
+        metric, measure = info.bind(**params), info.measure
+        label = f"{info.name} {params}" if params else info.name
+        kwargs["diagonal"] = measure == "similarity"
+    elif params:
+        raise TypeError("params= goes with a metric named by its registry name")
     test = kwargs.pop("test", None)
     names = kwargs.pop("names", None)
     if isinstance(reps, Mapping):
@@ -45,7 +58,7 @@ def pairwise_distances(*args: Any, **kwargs: Any) -> Any:
         test = [test[k] for k in names] if isinstance(test, Mapping) else test
     names = [str(k) for k in (names if names is not None else range(len(reps)))]
     D_train, D_test = pairwise.pairwise_matrix(metric, reps, test, **kwargs)
-    attrs = {"metric": repr(metric)}
+    attrs = {"metric": label, "measure": measure}
     if D_test is None:
         return pair_matrix(D_train, names, attrs=attrs)
     return pair_matrix(

@@ -9,6 +9,7 @@ resolvable layer names, and references between sections.
 from __future__ import annotations
 
 import copy
+import difflib
 import os
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -107,14 +108,11 @@ def check(config: Mapping[str, Any]) -> None:
             if (stimsets[stimset]["kind"] in CLIP_KINDS) != want_clips:
                 need = "clips (a time dim)" if want_clips else "still images"
                 raise ConfigError(f"analyses.{section}.{key}: {stimset!r} does not hold {need}")
-    from repgeom.distances import check_metric
-
     for name, metric in analyses.get("distances", {}).get("metrics", {}).items():
-        params = {k: v for k, v in metric.items() if k != "method"}
-        try:
-            check_metric(metric["method"], params)
-        except RepgeomError as exc:
-            raise ConfigError(f"analyses.distances.metrics.{name}: {exc}") from exc
+        check_metric_entry(f"analyses.distances.metrics.{name}", metric)
+    from repgeom.selection import check_study_stimsets
+
+    check_study_stimsets(config)  # classification / manifolds sets, ed_stimset
     for name, spec in config["models"].items():
         key = f"models.{name}"
         train = spec.get("train")
@@ -148,6 +146,45 @@ def check(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"{key}.kwargs: {exc}") from exc
 
 
+def check_metric_entry(key: str, entry: Mapping[str, Any]) -> None:
+    """Check one workflow metric ``{method: NAME, **params}`` against the metric registry:
+    the name (with the closest names when it is unknown), the parameters against the
+    registry's schema fragment, then a run on a small probe (a wrong value fails here, not
+    hours later in a job).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``key`` and the fix.
+    """
+    from repgeom.distances import check_metric, methods
+    from repgeom.metrics.registry import metric_schema
+
+    method = entry["method"]
+    if method not in methods():
+        close = difflib.get_close_matches(method, methods(), n=3)
+        hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+        raise ConfigError(
+            f"{key}.method: {method!r} is not a workflow metric; {hint}choose one of "
+            f"{methods()} (or register your own in a plugin)"
+        )
+    fragment = metric_schema(method)
+    errors = sorted(
+        jsonschema.Draft202012Validator(fragment).iter_errors(dict(entry)), key=lambda e: e.path
+    )
+    if errors:
+        allowed = sorted(set(fragment["properties"]) - {"method"})
+        lines = [f"  {key}.{_dotted(e.path)}: {e.message}" for e in errors]
+        raise ConfigError(
+            f"invalid metric {key}:\n" + "\n".join(lines) + f"\n{method!r} takes {allowed}"
+        )
+    params = {k: v for k, v in entry.items() if k != "method"}
+    try:
+        check_metric(method, params)
+    except RepgeomError as exc:
+        raise ConfigError(f"{key}: {exc}") from exc
+
+
 def load(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a YAML config, validate it against the schema (filling defaults) and check it."""
     path = Path(path)
@@ -160,5 +197,8 @@ def load(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a mapping of config keys, found {type(raw).__name__}")
     config = validate(raw)
+    from repgeom.plugins import activate
+
+    activate(config["plugins"])
     check(config)
     return config

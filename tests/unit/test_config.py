@@ -91,3 +91,49 @@ def test_load_reports_file_problems(tmp_path):
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match="must hold a mapping"):
         cfg.load(tmp_path / "list.yaml")
+
+
+@pytest.mark.parametrize(
+    ("metric", "message"),
+    [
+        ({"method": "linear_shap"}, r"'linear_shap' is not a workflow metric; did you mean"),
+        ({"method": "linear_shape", "alhpa": 0.5}, r"Additional properties .*'alhpa'"),
+        ({"method": "linear_shape", "alpha": 2.0}, r"alpha: 2.0 is greater than the maximum"),
+        ({"method": "rsa", "comparator": "pearson"}, r"comparator: 'pearson' is not one of"),
+        ({"method": "pwcca"}, r"'pwcca' is not a workflow metric"),
+    ],
+)
+def test_metric_entries_are_checked_against_the_registry(default, metric, message):
+    broken = copy.deepcopy(default)
+    broken["analyses"]["distances"]["metrics"] = {"m": metric}
+    with pytest.raises(ConfigError, match=message) as info:
+        cfg.check(cfg.validate(broken))
+    assert "analyses.distances.metrics.m" in str(info.value)
+
+
+def test_plugins_register_metrics_for_the_config_check(default, tmp_path, monkeypatch):
+    from repgeom.metrics.registry import _TABLE, REGISTRY
+
+    monkeypatch.delenv("REPGEOM_PLUGINS", raising=False)
+    plugin = tmp_path / "plugin_metric.py"
+    plugin.write_text(
+        "from repgeom.metrics.cka import CKAScorer\n"
+        "from repgeom.metrics.registry import MetricInfo, register\n"
+        "register(MetricInfo('plugin_cka', 'similarity', ('symmetry',), 'CKA again', {},\n"
+        "                    CKAScorer))\n"
+    )
+    config = copy.deepcopy(default)
+    config["plugins"] = [str(plugin)]
+    config["analyses"]["distances"]["metrics"] = {"mine": {"method": "plugin_cka"}}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    try:
+        cfg.load(path)
+        assert "plugin_cka" in REGISTRY
+        assert str(plugin) in __import__("os").environ["REPGEOM_PLUGINS"]
+    finally:
+        _TABLE.pop("plugin_cka", None)
+    config["plugins"] = [str(tmp_path / "absent.py")]
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError, match=r"plugin .*absent.py.*no such file"):
+        cfg.load(path)

@@ -167,3 +167,19 @@ def test_stats_take_a_measure(rng):
 
 
 MATH = ["metrics", "dsa", "dimensionality.py", "encoding.py", "reduce.py"]
+
+
+def test_pairwise_distances_by_registry_name(rng):
+    from repgeom.metrics import pairwise_distances
+
+    reps = {k: rng.standard_normal((20, 5)) for k in "abc"}
+    S = pairwise_distances(reps, "cka", params={"estimator": "unbiased"})
+    assert S.attrs["measure"] == "similarity"
+    np.testing.assert_allclose(np.diag(S.values), 1.0)  # self-similarity, not a zero
+    assert S.values[0, 1] == pytest.approx(
+        float(compare(reps["a"], reps["b"], method="cka", estimator="unbiased")), rel=1e-12
+    )
+    D = pairwise_distances(reps, "linear_shape", params={"alpha": 0.5})
+    assert D.attrs["measure"] == "distance" and np.all(np.diag(D.values) == 0)
+    with pytest.raises(TypeError, match="params"):
+        pairwise_distances(reps, available()["cka"].bind(), params={"estimator": "biased"})

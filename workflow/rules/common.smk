@@ -7,10 +7,11 @@ import sys
 from snakemake.utils import validate
 
 from repgeom import config as repgeom_config
-from repgeom import plan
+from repgeom import plan, plugins
 from repgeom.stages import STAGES
 
 validate(config, schema="../schemas/config.schema.yaml", set_default=True)
+plugins.activate(config["plugins"])  # your metrics and figures, here and in every job
 repgeom_config.check(config)
 
 # The interpreter running snakemake (the project venv) runs every stage (a rule's params.py).

@@ -13,10 +13,18 @@ from typing import Any
 
 from repgeom.dsa.dmd import DMD
 from repgeom.dsa.dsa import DSA
-from repgeom.dsa.embedding import delay_embed
+from repgeom.dsa.embedding import delay_embed, embed_signal_torch
 from repgeom.dsa.simdist import SimilarityTransformDist, wasserstein
 
-__all__ = ["DMD", "DSA", "SimilarityTransformDist", "delay_embed", "dsa_distances", "wasserstein"]
+__all__ = [
+    "DMD",
+    "DSA",
+    "SimilarityTransformDist",
+    "delay_embed",
+    "dsa_distances",
+    "embed_signal_torch",
+    "wasserstein",
+]
 
 
 def __getattr__(name: str) -> Any:

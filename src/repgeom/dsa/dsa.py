@@ -17,14 +17,11 @@ import numpy as np
 
 from repgeom.dsa.dmd import DMD
 from repgeom.dsa.simdist import SimilarityTransformDist
-from repgeom.errors import NotFittedError
+from repgeom.errors import InvalidInputError, NotFittedError
+from repgeom.metrics._validation import check_kwargs
 from repgeom.metrics.pairwise import Pair, Scorer, as_data, fill_symmetric
 
 log = logging.getLogger(__name__)
-
-
-def _is_collection(data: Any) -> bool:
-    return isinstance(data, (list, tuple))
 
 
 class DSAScorer(Scorer):
@@ -88,8 +85,75 @@ class DSAScorer(Scorer):
         return self.score_dmds([(prepared[i], prepared[j]) for i, j in pairs])
 
 
+#: dsa-metric's DMD keyword arguments that :class:`DSA` forwards, each broadcast per system.
+DMD_PARAMS: tuple[str, ...] = (
+    "n_delays",
+    "delay_interval",
+    "rank",
+    "rank_thresh",
+    "rank_explained_variance",
+    "reduced_rank_reg",
+    "lamb",
+    "send_to_cpu",
+    "steps_ahead",
+)
+#: :class:`DSA`'s own parameters besides the data (named in the TypeError for others).
+_DSA_OWN_PARAMS: tuple[str, ...] = (
+    "dmd_class",
+    "device",
+    "verbose",
+    "n_jobs",
+    "score_method",
+    "iters",
+    "lr",
+    "group",
+    "wasserstein_compare",
+    "progress",
+)
+
+
+def _is_array(data: Any) -> bool:
+    return hasattr(data, "shape") and not isinstance(data, (list, tuple))
+
+
+def broadcast_param(value: Any, sizes: Sequence[int]) -> list[list[Any]]:
+    """One value per system, dsa-metric's way: ``[[x₁ … x_Nx], [y₁ … y_Ny]]`` for the
+    systems of ``X`` (and ``Y``, when ``sizes`` has two entries).
+
+    - a single value (number, string, None) applies to every system;
+    - with one set of systems, a list or tuple of at least ``Nx`` values gives one per system;
+    - otherwise a list or tuple of one or two entries gives ``X``'s systems the first and
+      ``Y``'s the second, each a single value (for all of that side's systems) or a list of at
+      least that side's count (one per system).
+
+    Raises
+    ------
+    InvalidInputError
+        For any other shape of ``value``.
+    """
+    if not isinstance(value, (list, tuple, np.ndarray)):
+        return [[value] * n for n in sizes]
+    if len(sizes) == 1 and len(value) >= sizes[0]:
+        return [list(value[: sizes[0]])]
+    if not 1 <= len(value) <= 2 or len(value) < len(sizes):
+        raise InvalidInputError(
+            f"per-system parameter {value!r}: give one value, one per system, or one entry "
+            f"(value or list) for each of X's {sizes[0]} systems"
+            + (f" and Y's {sizes[1]}" if len(sizes) > 1 else "")
+        )
+    out = []
+    for side, n in zip(value, sizes, strict=False):
+        if isinstance(side, (list, tuple, np.ndarray)):
+            if len(side) < n:
+                raise InvalidInputError(f"per-system parameter {side!r}: need {n} values")
+            out.append(list(side[:n]))
+        else:
+            out.append([side] * n)
+    return out
+
+
 class DSA:
-    """Dynamical similarity (Ostrow et al. 2023) with dsa-metric 2.0.2's arguments.
+    """Dynamical similarity (Ostrow et al. 2023) with dsa-metric 2.0's arguments.
 
     ``d(X, Y) = min_{C ∈ group} score(A_X, C A_Y C⁻¹)`` where ``A_X`` is the HAVOK DMD operator
     of system X (:class:`~repgeom.dsa.dmd.DMD`) and the score is that of
@@ -104,41 +168,65 @@ class DSA:
     (≈ 0.10) is then no closer than circle–walk (≈ 0.085), although the tutorial's prose says
     the opposite: these are dsa-metric's numbers, and ours match them.
 
-    ``fit_score()`` returns a float for a pair, a symmetric K × K array with zero diagonal for
-    a list (``Y=None``), and a len(X) × len(Y) array for two lists. ``iters`` and ``lr`` are
-    accepted for compatibility; the optimiser needs neither (see ``simdist``). Any other
-    keyword raises :class:`TypeError`.
+    Parameters
+    ----------
+    X, Y
+        Systems (see above); ``X=None`` with a list ``Y`` swaps them, as dsa-metric.
+    dmd_class
+        Only the HAVOK :class:`~repgeom.dsa.dmd.DMD` (the default; ``None`` means it).
+    device, verbose, n_jobs
+        dsa-metric's; the search runs on ``device``; ``n_jobs`` is accepted (pairs are
+        batched instead).
+    score_method, iters, lr
+        :class:`~repgeom.dsa.simdist.SimilarityTransformDist`'s (``iters`` and ``lr`` are
+        accepted for compatibility; the optimiser needs neither).
+    group, wasserstein_compare, progress
+        repgeom's additions: the group searched, the spectra compared by ``wasserstein``, and
+        a log line per batch.
+    **dmd_kwargs
+        :data:`DMD_PARAMS` (``n_delays``, ``rank``, ...), each a single value or per-system
+        values broadcast by :func:`broadcast_param`; any other keyword raises
+        :class:`TypeError` naming the accepted ones.
+
+    Attributes
+    ----------
+    dmds : list of lists of DMD
+        ``dmds[0]``: one DMD per system of ``X``; ``dmds[1]``: of ``Y`` (when given). Built
+        unfitted by the constructor (their ``n_delays``, ``rank``, ... are the per-system
+        settings), fitted by :meth:`fit`.
+
+    Notes
+    -----
+    ``fit_score()`` returns a float for two single systems, a symmetric K × K array with zero
+    diagonal for a list (``Y=None``), a ``(len(X),)`` or ``(len(Y),)`` array when one side is
+    a single system (dsa-metric's one-to-many and many-to-one shapes), and a
+    ``len(X) × len(Y)`` array for two lists (dsa-metric would also squeeze a list of one).
     """
 
     def __init__(
         self,
         X: Any,
         Y: Any = None,
-        n_delays: int = 1,
-        delay_interval: int = 1,
-        rank: int | None = None,
-        rank_thresh: float | None = None,
-        rank_explained_variance: float | None = None,
-        lamb: float = 1e-8,
-        reduced_rank_reg: bool = False,
-        iters: int = 1500,
+        dmd_class: type | None = None,
+        device: str = "cpu",
+        verbose: bool = False,
+        n_jobs: int = 1,
         score_method: str = "wasserstein",
+        iters: int = 1500,
         lr: float = 5e-3,
         group: str = "O(n)",
         wasserstein_compare: str = "eig",
-        device: str = "cpu",
-        verbose: bool = False,
         progress: bool | None = None,
+        **dmd_kwargs: Any,
     ) -> None:
+        check_kwargs("DSA", dmd_kwargs, (*DMD_PARAMS, *_DSA_OWN_PARAMS))
+        if dmd_class not in (None, DMD):
+            raise InvalidInputError(f"dmd_class={dmd_class!r}: only the HAVOK DMD is provided")
+        if X is None and isinstance(Y, (list, tuple)):
+            X, Y = Y, None
         self.X, self.Y = X, Y
+        self.device, self.verbose, self.n_jobs = device, verbose, n_jobs
         self.scorer = DSAScorer(
-            n_delays=n_delays,
-            delay_interval=delay_interval,
-            rank=rank,
-            rank_thresh=rank_thresh,
-            rank_explained_variance=rank_explained_variance,
-            lamb=lamb,
-            reduced_rank_reg=reduced_rank_reg,
             iters=iters,
             score_method=score_method,
             lr=lr,
@@ -148,37 +236,57 @@ class DSA:
             verbose=verbose,
             progress=progress,
         )
-        self.dmd_kwargs = self.scorer.dmd_kwargs
         self.simdist = self.scorer.simdist
+        sides = [self._systems(X)] + ([] if Y is None else [self._systems(Y)])
+        sizes = [len(side) for side in sides]
+        self.dmd_config = {
+            key: broadcast_param(dmd_kwargs[key], sizes) for key in DMD_PARAMS if key in dmd_kwargs
+        }
+        for key, values in self.dmd_config.items():
+            setattr(self, key, values)  # e.g. self.n_delays = [[10, 20], [5]], as dsa-metric
+        self.dmd_kwargs = dmd_kwargs
+        self.dmds = [
+            [
+                DMD(data, device=device, **{k: v[i][j] for k, v in self.dmd_config.items()})
+                for j, data in enumerate(side)
+            ]
+            for i, side in enumerate(sides)
+        ]
+
+    @staticmethod
+    def _systems(data: Any) -> list[Any]:
+        return list(data) if isinstance(data, (list, tuple)) else [data]
 
     def fit(self) -> DSA:
-        """DMD of every system, once; sets ``dmds`` (and ``dmds_y``)."""
-        xs = self.X if _is_collection(self.X) else [self.X]
-        self.dmds = [self.scorer.prepare(x) for x in xs]
-        if self.Y is None:
-            self.dmds_y = None
-        else:
-            ys = self.Y if _is_collection(self.Y) else [self.Y]
-            self.dmds_y = [self.scorer.prepare(y) for y in ys]
+        """Fit the DMD of every system (``dmds``), once."""
+        for side in self.dmds:
+            for dmd in side:
+                dmd.fit()
+        self._fitted = True
         return self
 
     def score(self) -> float | np.ndarray:
-        """Distances among the fitted systems (see the class docstring for the shape)."""
-        if not hasattr(self, "dmds"):
+        """Distances among the fitted systems (see the Notes for the shape)."""
+        if not getattr(self, "_fitted", False):
             raise NotFittedError("call fit() before score(), or use fit_score()")
-        if self.dmds_y is None:
-            K = len(self.dmds)
+        xs = self.dmds[0]
+        if len(self.dmds) == 1:
+            K = len(xs)
             pairs = list(combinations(range(K), 2))
-            values = self.scorer.score_dmds([(self.dmds[i], self.dmds[j]) for i, j in pairs])
+            values = self.scorer.score_dmds([(xs[i], xs[j]) for i, j in pairs])
             D = fill_symmetric(np.zeros((K, K)), pairs, values)
-            return D if _is_collection(self.X) else 0.0
-        D = np.zeros((len(self.dmds), len(self.dmds_y)))
-        pairs = list(product(range(len(self.dmds)), range(len(self.dmds_y))))
-        values = self.scorer.score_dmds([(self.dmds[i], self.dmds_y[j]) for i, j in pairs])
-        for (i, j), value in zip(pairs, values, strict=True):
-            D[i, j] = value
-        if not _is_collection(self.X) and not _is_collection(self.Y):
+            return D if isinstance(self.X, (list, tuple)) else 0.0
+        ys = self.dmds[1]
+        pairs = list(product(range(len(xs)), range(len(ys))))
+        values = self.scorer.score_dmds([(xs[i], ys[j]) for i, j in pairs])
+        D = np.asarray(values, dtype=float).reshape(len(xs), len(ys))
+        x_one, y_one = _is_array(self.X), _is_array(self.Y)
+        if x_one and y_one:
             return float(D[0, 0])
+        if x_one:
+            return D[0]
+        if y_one:
+            return D[:, 0]
         return D
 
     def fit_score(self) -> float | np.ndarray:

@@ -1,10 +1,12 @@
-"""Delay (Hankel) embedding of time series."""
+"""Delay (Hankel) embedding of time series (numpy: :func:`delay_embed`; torch, under
+dsa-metric's name: :func:`embed_signal_torch`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+import torch
 
 from repgeom.dims import TIME
 from repgeom.errors import InvalidInputError
@@ -55,3 +57,47 @@ def delay_embed(data: Any, n_delays: int = 1, delay_interval: int = 1) -> np.nda
         X[..., span - k * delay_interval : T - k * delay_interval, :] for k in range(n_delays)
     ]
     return np.concatenate(blocks, axis=-1)
+
+
+def embed_signal_torch(data: Any, n_delays: int, delay_interval: int = 1) -> torch.Tensor:
+    """dsa-metric's ``embed_signal_torch``: the delay embedding of :func:`delay_embed` as a
+    torch tensor, on the input's device and in its dtype.
+
+    Parameters
+    ----------
+    data : tensor or array of shape (T, N) or (K, T, N)
+    n_delays : int
+        ``d``, the number of blocks.
+    delay_interval : int
+        ``τ``, the spacing of the blocks.
+
+    Returns
+    -------
+    Tensor of shape (T − (d−1)τ, N d) or (K, T − (d−1)τ, N d)
+        Row ``t`` is ``[x(t + (d−1)τ), …, x(t + τ), x(t)]``.
+
+    Raises
+    ------
+    InvalidInputError
+        (a ``ValueError``, as dsa-metric raises) if ``(d−1)τ`` leaves no time point.
+    """
+    X = data if isinstance(data, torch.Tensor) else torch.as_tensor(np.asarray(data))
+    if X.ndim not in (2, 3):
+        raise InvalidInputError(
+            f"data must be (time × dims) or (trials × time × dims); got shape {tuple(X.shape)}"
+        )
+    if n_delays < 1 or delay_interval < 1:
+        raise InvalidInputError(
+            f"n_delays and delay_interval must be ≥ 1; got {n_delays} and {delay_interval}"
+        )
+    T = X.shape[-2]
+    span = (n_delays - 1) * delay_interval
+    if T - span < 1:
+        raise InvalidInputError(
+            f"The number of delays is too large for the number of time points in the data: "
+            f"{T} time points, n_delays={n_delays}, delay_interval={delay_interval}"
+        )
+    blocks = [
+        X[..., span - k * delay_interval : T - k * delay_interval, :] for k in range(n_delays)
+    ]
+    return torch.cat(blocks, dim=-1)

@@ -2,10 +2,12 @@
 
 Shape metrics (netrep-compatible): :class:`LinearMetric`, :class:`PermutationMetric`,
 :class:`GaussianStochasticMetric`, :class:`EnergyStochasticMetric`; all-pairs distances with
-:func:`pairwise_distances`. RSA (rsatoolbox's conventions): :func:`rdm`,
-:func:`compare_rdms`, :func:`rdm_noise_ceiling`, and :mod:`repgeom.metrics.noise`. Every
-metric by a standard name: :func:`compare`, listed with its declared measure and axioms by
-:func:`available` (the one registry, :mod:`repgeom.metrics.registry`).
+:func:`pairwise_distances`; many networks at once (netrep's ``multiset``):
+:func:`frechet_mean`, :func:`euclidean_tangent_space`, :func:`cross_distances`. RSA
+(rsatoolbox's conventions): :func:`rdm`, :func:`compare_rdms`, :func:`rdm_noise_ceiling`, and
+:mod:`repgeom.metrics.noise`. Every metric by a standard name: :func:`compare`, listed with
+its declared measure and axioms by :func:`available` (the one registry,
+:mod:`repgeom.metrics.registry`).
 
 Names are imported on first use (a module-level ``__getattr__``), so importing a submodule
 such as :mod:`repgeom.metrics._validation` stays light. :func:`pairwise_distances` lives in
@@ -30,7 +32,10 @@ _EXPORTS = {
     "cka": "repgeom.metrics.cka",
     "compare": "repgeom.metrics.registry",
     "compare_rdms": "repgeom.metrics.rsa",
+    "cross_distances": "repgeom.metrics.multiset",
+    "euclidean_tangent_space": "repgeom.metrics.multiset",
     "evaluate_models": "repgeom.metrics.rsa",
+    "frechet_mean": "repgeom.metrics.multiset",
     "noise": "repgeom.metrics.noise",
     "pairwise_distances": "repgeom.comparisons",
     "rdm": "repgeom.metrics.rsa",

@@ -71,6 +71,24 @@ def _gaussian_inputs(X: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     return means, covs
 
 
+class _Tracker:
+    """The best alignment seen so far under the exact objective ``D²``, and its history."""
+
+    def __init__(self, metric: GaussianStochasticMetric, X: tuple, Y: tuple, T: np.ndarray):
+        self.metric = metric
+        self.X, self.sqrt_x = X[:2], X[2]
+        self.Y = Y[:2]
+        self.T = T
+        self.value = metric._sq_distance(self.X, self.Y, T, self.sqrt_x)
+        self.history: list[float] = [self.value]
+
+    def offer(self, T: np.ndarray) -> None:
+        value = self.metric._sq_distance(self.X, self.Y, T, self.sqrt_x)
+        if value < self.value:
+            self.T, self.value = T, value
+        self.history.append(self.value)
+
+
 class GaussianStochasticMetric(NetrepPairwise, BaseEstimator):
     """Interpolated 2-Wasserstein distance between Gaussian responses, minimised over ``T``.
 
@@ -94,6 +112,11 @@ class GaussianStochasticMetric(NetrepPairwise, BaseEstimator):
     T_ : ndarray of shape (N, N)
         Alignment applied to the second network (``μ_y T``, ``Tᵀ Σ_y T``); ``T`` is netrep's
         name for it.
+    loss_hist : list of float
+        ``D²`` (below) of the best alignment so far: at the start, then after each iteration
+        of both descents of the best start. Non-increasing; the last entry is
+        ``score(X, Y)²``. (netrep records ``‖A − B T‖`` of its weighted rows instead, for its
+        last start.)
 
     Notes
     -----
@@ -131,9 +154,12 @@ class GaussianStochasticMetric(NetrepPairwise, BaseEstimator):
         self.random_state = random_state
         self.n_restarts = n_restarts
 
-    def _descend(self, mX, sX, mY, sY, T, weights: tuple[float, float]) -> np.ndarray:
+    def _descend(
+        self, mX, sX, mY, sY, T, weights: tuple[float, float], track: _Tracker
+    ) -> np.ndarray:
         """Alternating Procrustes from ``T``: per-condition rotations Qᵢ, then T (netrep's
-        scheme); rows weighted by ``weights`` = (means, covariance square roots)."""
+        scheme); rows weighted by ``weights`` = (means, covariance square roots). Each new
+        ``T`` is offered to ``track`` (the exact objective's best so far)."""
         w_mean, w_cov = weights
         A = np.vstack([w_mean * mX, *(w_cov * s for s in sX)])
         losses: list[float] = []
@@ -143,13 +169,19 @@ class GaussianStochasticMetric(NetrepPairwise, BaseEstimator):
                 [w_mean * mY, *(Q.T @ (w_cov * sy) for Q, sy in zip(Qs, sY, strict=True))]
             )
             T = _align(B, A, self.group)
+            track.offer(T)
             losses.append(float(np.linalg.norm(A - B @ T)))
             if step >= 2 and losses[-2] - losses[-1] < self.tol:
                 break
         return T
 
     def fit(self, X: Any, Y: Any) -> GaussianStochasticMetric:
-        """Fit the alignment of ``Y = (means, covs)`` to ``X = (means, covs)``."""
+        """Fit the alignment of ``Y = (means, covs)`` to ``X = (means, covs)``.
+
+        Sets ``T_`` (the alignment of lowest ``D²`` among every iterate of every start) and
+        ``loss_hist`` (``D²`` of the best alignment so far after each iteration of the best
+        start: non-increasing, and its last entry is ``score(X, Y)²``).
+        """
         if not 0 <= self.alpha <= 2:
             raise ValueError("alpha parameter should be between zero and two.")
         _check_group(self.group)
@@ -164,32 +196,39 @@ class GaussianStochasticMetric(NetrepPairwise, BaseEstimator):
         n = mX.shape[1]
         a = float(self.alpha)
         starts = self.n_restarts if self.init == "rand" else 1
-        best_T, best = None, np.inf
+        best: _Tracker | None = None
         for _ in range(starts):
             if self.init == "means":
                 T = _align(mY, mX, self.group)
             else:
                 T = ortho_group.rvs(n, random_state=rng) if n > 1 else np.eye(1)
-            T = self._descend(mX, sX, mY, sY, T, (a, 2 - a))  # netrep's weights
-            T = self._descend(mX, sX, mY, sY, T, (np.sqrt(a), np.sqrt(2 - a)))  # exact D²
-            value = self._score_T((mX, cX), (mY, cY), T)
-            if value < best:
-                best, best_T = value, T
-        self.T_ = best_T
+            track = _Tracker(self, (mX, cX, sX), (mY, cY, sY), T)
+            T = self._descend(mX, sX, mY, sY, T, (a, 2 - a), track)  # netrep's weights
+            self._descend(mX, sX, mY, sY, T, (np.sqrt(a), np.sqrt(2 - a)), track)  # exact D²
+            if best is None or track.value < best.value:
+                best = track
+        self.T_ = best.T
+        self.loss_hist = best.history
         return self
 
     T = FittedAlias("T_")
 
     def _score_T(self, X, Y, T) -> float:
+        d2 = self._sq_distance(X, Y, T)
+        return float(np.sign(d2) * np.sqrt(abs(d2)))
+
+    def _sq_distance(self, X, Y, T, sqrt_x=None) -> float:
+        """``D²`` of the alignment ``T`` (``sqrt_x``: the square roots of ``X``'s
+        covariances, if already known)."""
         (mX, cX), (mY, cY) = X, Y
         mYt = mY @ T
         cYt = np.einsum("ji,mjk,kl->mil", T, cY, T)
         mean_term = np.sum((mX - mYt) ** 2, axis=1)
-        sqrt_x, sqrt_y = _sqrtm_psd(cX), _sqrtm_psd(cYt)
+        sqrt_x = _sqrtm_psd(cX) if sqrt_x is None else sqrt_x
+        sqrt_y = _sqrtm_psd(cYt)
         nuclear = np.linalg.svd(sqrt_x @ sqrt_y, compute_uv=False).sum(axis=1)
         bures = np.trace(cX, axis1=1, axis2=2) + np.trace(cYt, axis1=1, axis2=2) - 2 * nuclear
-        d2 = float(np.mean(self.alpha * mean_term + (2 - self.alpha) * bures))
-        return float(np.sign(d2) * np.sqrt(abs(d2)))
+        return float(np.mean(self.alpha * mean_term + (2 - self.alpha) * bures))
 
     def transform(self, X: Any, Y: Any):
         """``(X, Y aligned)``: ``Y``'s means times ``T`` and covariances ``Tᵀ Σ T``."""
@@ -254,6 +293,16 @@ class EnergyStochasticMetric(NetrepPairwise, BaseEstimator):
     ``score = sqrt(max(0, E_xy − (E_xx + E_yy)/2))``. The fit is netrep's iteratively
     re-weighted Procrustes on all ``R²`` sample pairs (weights ``1/√residual``), keeping the
     alignment of lowest mean residual.
+
+    Attributes
+    ----------
+    Q_ : ndarray of shape (N, N)
+        The alignment applied to ``Y`` (``Q`` is netrep's name for it).
+    loss_hist : list of float
+        Mean residual ``(1/(M R²)) Σ ‖x_ia − y_ib Q‖`` of the kept alignment (the best so far):
+        for ``Q = I``, then after each iteration, as netrep records it; non-increasing.
+    w : ndarray of shape (M R²,)
+        The last re-weighting, as netrep's.
     """
 
     def __init__(self, group: Group = "orth", niter: int = 100, tol: float = 1e-6) -> None:
@@ -272,18 +321,21 @@ class EnergyStochasticMetric(NetrepPairwise, BaseEstimator):
         Ys = Y[:, ib].reshape(-1, Y.shape[2])
         w = np.ones(len(Xs))
         best_Q, best = np.eye(X.shape[2]), float(np.mean(np.linalg.norm(Xs - Ys, axis=-1)))
-        previous = best
+        history, previous = [best], best
         for _ in range(self.niter):
             Q = _align(w[:, None] * Ys, w[:, None] * Xs, self.group)
             resid = np.linalg.norm(Xs - Ys @ Q, axis=-1)
             loss = float(resid.mean())
             if loss < best:
                 best, best_Q = loss, Q
+            history.append(best)
             w = 1 / np.maximum(np.sqrt(resid), ENERGY_RESID_FLOOR)
             if previous - loss < self.tol:
                 break
             previous = loss
         self.Q_ = best_Q
+        self.w = w
+        self.loss_hist = history
         return self
 
     Q = FittedAlias("Q_")

@@ -1,0 +1,3 @@
+"""Shim: ``DSA.dsa`` is ``repgeom.dsa.dsa``."""
+
+from repgeom.dsa.dsa import DSA  # noqa: F401

@@ -1,0 +1,1 @@
+"""Shim: netrep's package name over repgeom (re-exports only; see tests/peers)."""
