@@ -10,9 +10,11 @@ Examples
     repgeom check-config config.yaml  # validate a config without running anything
 
 The stage commands (one per declaration in :data:`repgeom.stages.STAGES`: ``stimuli``,
-``neural``, ``train``, ``extract``, ``dimensionality``, ``encoding``, ``distances-block``,
-``distances-combine``, ``rdms``, ``dsa``, ``dsa-tutorial``; and ``figure``) are what the
-Snakemake rules call; each takes its part of the config as a JSON ``--spec``.
+``neural``, ``train``, ``extract``, ``dimensionality``, ``encoding``, ``classification``,
+``manifolds``, ``distances-block``, ``distances-combine``, ``rdms``, ``dsa``, ``dsa-tutorial``;
+and ``figure``) are what the Snakemake rules call; each takes its part of the config as a JSON
+``--spec``. ``repgeom figure ed_encoding --table data.csv`` draws the study's figure from a
+published per-layer table instead of result stores.
 """
 
 from __future__ import annotations
@@ -104,9 +106,35 @@ def _cmd_check_config(args: argparse.Namespace) -> None:
 
 
 def _cmd_figure(args: argparse.Namespace) -> None:
+    """Draw a figure from result stores, or (``--table``) from a per-layer CSV table."""
+    from repgeom import paths
+    from repgeom.errors import InvalidInputError
     from repgeom.figures import FIGURES
 
-    FIGURES[args.name].render(args.inputs, args.out)
+    figure = FIGURES[args.name]
+    out = args.out or paths.FIGURE_STEM.format(figure=args.name)
+    if args.table is None:
+        if not args.inputs:
+            raise InvalidInputError(
+                f"figure {args.name}: name its result stores, or draw it from a table with "
+                "--table results.csv"
+            )
+        figure.draw(args.inputs, out, spec=json.loads(args.spec) if args.spec else None)
+        return
+    if args.inputs:
+        raise InvalidInputError(
+            f"figure {args.name}: give either result stores or --table, not both"
+        )
+    if figure.table is None:
+        drawable = sorted(name for name, f in FIGURES.items() if f.table is not None)
+        raise InvalidInputError(
+            f"figure {args.name} is drawn from result stores only; --table works for {drawable}"
+        )
+    from repgeom.layer_table import parse_columns, read_table
+
+    table = read_table(args.table, parse_columns(args.columns, args.table))
+    for path in figure.table(table, out, source=args.table):
+        print(path)
 
 
 class _FigureNames:
@@ -157,16 +185,49 @@ def build_parser() -> argparse.ArgumentParser:
     for stage in STAGES.values():  # one subcommand per declared stage
         stage.add_parser(sub)
 
-    p = sub.add_parser("figure", help="workflow stage: render a figure from stores")
+    p = sub.add_parser(
+        "figure",
+        help="render a figure from result stores (the workflow's stage), or from a per-layer "
+        "table with --table",
+    )
     p.add_argument("name", choices=_FigureNames(), metavar="NAME", help="a registered figure")
-    p.add_argument("--out", required=True, help="output path without suffix (PNG and PDF)")
-    p.add_argument("inputs", nargs="+")
+    p.add_argument(
+        "--out", default=None, help="output path without suffix (PNG and PDF; default figures/NAME)"
+    )
+    p.add_argument("--spec", default=None, help="the figure's part of the config, as JSON")
+    p.add_argument(
+        "--table",
+        default=None,
+        help="a per-layer CSV (one row per model layer, e.g. a paper's data.csv) to draw from "
+        "instead of result stores (ed_encoding)",
+    )
+    p.add_argument(
+        "--columns",
+        default=None,
+        help="layer-table column = CSV column, comma-separated, e.g. "
+        "'model=architecture+task+source,ed=ED,encoding=Encoding score,training=kind' "
+        "(+ joins columns; unnamed columns default to the same name; without it the study's "
+        "data.csv names)",
+    )
+    stores = p.add_argument(
+        "inputs", nargs="+", default=[], help="result stores, in the figure's order"
+    )
+    # optional, so that --table needs none; "+" rather than "*" keeps argparse from matching an
+    # empty list right after NAME, so stores may still follow the options (figure X --out f a.nc)
+    stores.required = False
     p.set_defaults(func=_cmd_figure)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``repgeom`` command; returns the exit status."""
+    from repgeom.plugins import load_from_environment
+
+    try:  # the config's plugins (exported by the Snakefile): their figures are choices below
+        load_from_environment()
+    except RepgeomError as exc:
+        print(f"repgeom: error: {exc}", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

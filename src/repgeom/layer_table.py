@@ -21,7 +21,14 @@ from scipy.stats import pearsonr
 
 from repgeom.errors import InvalidInputError, SchemaError
 
-__all__ = ["COLUMNS", "ED_STUDY_COLUMNS", "MODEL_SEPARATOR", "read_table", "statistics"]
+__all__ = [
+    "COLUMNS",
+    "ED_STUDY_COLUMNS",
+    "MODEL_SEPARATOR",
+    "parse_columns",
+    "read_table",
+    "statistics",
+]
 
 #: Columns every layer table has.
 COLUMNS = ("model", "architecture", "layer", "training", "ed", "encoding")
@@ -114,6 +121,48 @@ def read_table(
     for key in ("model", "architecture", "layer", "training"):
         table[key] = table[key].astype(str)
     return table
+
+
+def parse_columns(
+    text: str | None, path: str | os.PathLike[str] | None = None
+) -> dict[str, str | tuple[str, ...]]:
+    """A column mapping for :func:`read_table` from its command-line form.
+
+    Parameters
+    ----------
+    text : str or None
+        ``"key=CSV column,key=col1+col2,..."``: ``+`` joins several CSV columns (as
+        :data:`ED_STUDY_COLUMNS` does for ``model``); a required key (:data:`COLUMNS`) left out
+        maps to the CSV column of the same name. None: the CSV's own names when its header has
+        every required column, else :data:`ED_STUDY_COLUMNS` (the study's ``data.csv``).
+    path : path-like, optional
+        The CSV (its header is read when ``text`` is None).
+
+    Raises
+    ------
+    SchemaError
+        An entry without ``=``, or an unknown-looking empty name.
+    """
+    if text is None:
+        if path is not None:
+            header = [str(c) for c in pd.read_csv(path, nrows=0).columns]
+            if all(c in header for c in COLUMNS):
+                return {c: c for c in COLUMNS}
+        return dict(ED_STUDY_COLUMNS)
+    mapping: dict[str, str | tuple[str, ...]] = {}
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        key, sep, source = entry.partition("=")
+        key, source = key.strip(), source.strip()
+        if not sep or not key or not source:
+            raise SchemaError(
+                f"column mapping entry {entry!r}; write key=CSV column (e.g. ed=ED), "
+                "comma-separated, with + joining several CSV columns"
+            )
+        parts = tuple(p.strip() for p in source.split("+"))
+        mapping[key] = parts[0] if len(parts) == 1 else parts
+    for key in COLUMNS:
+        mapping.setdefault(key, key)
+    return mapping
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:

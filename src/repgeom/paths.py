@@ -6,7 +6,8 @@ spells a path. The layout::
 
     results/stimuli/{stimset}.nc, results/neural/{neural}.nc, results/weights/{model}.pt,
     results/activations/{stimset}/{model}/{layer}.nc, results/dimensionality.nc,
-    results/encoding.nc, results/distances/{stimset}/{metric}.nc (blocks under
+    results/encoding.nc, results/classification.nc, results/manifolds.nc,
+    results/distances/{stimset}/{metric}.nc (blocks under
     .../blocks/{metric}/{block}.nc), results/rdms/{stimset}.nc, results/dsa/{clipset}.nc,
     figures/{figure}.{png,pdf}, logs/{rule}/{name}.log, results/benchmarks/{rule}/{name}.tsv
 """
@@ -21,6 +22,10 @@ ACTIVATIONS = "results/activations/{stimset}/{model}"
 LAYER = ACTIVATIONS + "/{layer}.nc"
 DIMENSIONALITY = "results/dimensionality.nc"
 ENCODING = "results/encoding.nc"
+#: Few-shot readouts of every layer on the categorised still sets.
+CLASSIFICATION = "results/classification.nc"
+#: Class-manifold projection distances of every layer on the categorised still sets.
+MANIFOLDS = "results/manifolds.nc"
 DISTANCES = "results/distances/{stimset}/{metric}.nc"
 DISTANCE_BLOCK = "results/distances/{stimset}/blocks/{metric}/{block}.nc"
 RDMS = "results/rdms/{stimset}.nc"

@@ -17,6 +17,7 @@ from repgeom.figures import FIGURES, Figure
 from repgeom.paths import (
     ACTIVATIONS,
     BENCHMARK,
+    CLASSIFICATION,
     DIMENSIONALITY,
     DISTANCE_BLOCK,
     DISTANCES,
@@ -28,6 +29,7 @@ from repgeom.paths import (
     FIGURE_STEM,
     LAYER,
     LOG,
+    MANIFOLDS,
     NEURAL,
     RDMS,
     STIMULI,
@@ -35,11 +37,14 @@ from repgeom.paths import (
     figure_files,
 )
 from repgeom.selection import (
+    classification_stimsets,
     distance_metrics,
     distance_stimsets,
     dsa_sets,
+    ed_stimset,
     encodes,
     gpus,
+    manifold_stimsets,
     n_representations,
     neural_on,
     representation_files,
@@ -48,7 +53,7 @@ from repgeom.selection import (
     shape_metric,
     still_neural,
 )
-from repgeom.stages import STAGES, Stage
+from repgeom.stages import STAGES, Stage, quoted_json
 from repgeom.stages.dimensionality import activation_dirs
 from repgeom.stages.distances_block import blocks
 
@@ -57,6 +62,7 @@ Config = Mapping[str, Any]
 __all__ = [
     "ACTIVATIONS",
     "BENCHMARK",
+    "CLASSIFICATION",
     "DIMENSIONALITY",
     "DISTANCES",
     "DISTANCE_BLOCK",
@@ -69,21 +75,26 @@ __all__ = [
     "FIGURE_STEM",
     "LAYER",
     "LOG",
+    "MANIFOLDS",
     "NEURAL",
     "RDMS",
     "STAGES",
     "STIMULI",
     "WEIGHTS",
     "activation_dirs",
+    "classification_stimsets",
     "distance_blocks",
     "distance_metrics",
     "distance_stimsets",
     "dsa_sets",
+    "ed_stimset",
     "figure",
     "figure_files",
     "figure_inputs",
+    "figure_spec_words",
     "figures",
     "gpus",
+    "manifold_stimsets",
     "n_representations",
     "neural_on",
     "output_stem",
@@ -129,6 +140,14 @@ def figure_inputs(config: Config, name: str) -> list[str]:
     return figure(name).inputs(config)
 
 
+def figure_spec_words(config: Config, name: str) -> str:
+    """``--spec JSON`` (one shell-quoted word) for a figure that declares a spec, else ``""``:
+    what the figure rule passes to ``repgeom figure``, so the figure is redrawn when that part
+    of the config changes."""
+    spec = figure(name).spec_for(config)
+    return "" if spec is None else f"--spec {quoted_json(spec)}"
+
+
 def output_stem(wildcards: Any, output: Any) -> str:
     """A rule's first output without its suffix (``figures/shape.png`` → ``figures/shape``):
     the ``--out`` of ``repgeom figure`` (a rule param, inferred from the output)."""
@@ -152,6 +171,10 @@ def targets(config: Config) -> list[str]:
         out.append(DIMENSIONALITY)
     if encodes(config):
         out.append(ENCODING)
+    if classification_stimsets(config):
+        out.append(CLASSIFICATION)
+    if manifold_stimsets(config):
+        out.append(MANIFOLDS)
     for stimset in distance_stimsets(config):
         out += [DISTANCES.format(stimset=stimset, metric=m) for m in distance_metrics(config)]
         out.append(RDMS.format(stimset=stimset))

@@ -1,17 +1,23 @@
 """What a validated config selects: which representations, sets and metrics exist.
 
-Pure functions of the config (no I/O, no heavy imports), shared by the stage and figure
-declarations and by :mod:`repgeom.plan`.
+Pure functions of the config (no heavy imports), shared by the stage and figure declarations
+and by :mod:`repgeom.plan`. The one exception to "no I/O" is :func:`category_sizes`, which lists
+a user's image folder (or reads an array file's header) to count its categories without
+building the set.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from repgeom import paths
+from repgeom.errors import ConfigError
 
 Config = Mapping[str, Any]
+log = logging.getLogger("repgeom")
 
 
 def is_still(config: Config, stimset: str) -> bool:
@@ -120,3 +126,259 @@ def representation_inputs(config: Config, stimset: str) -> dict[str, list[str]]:
 def n_representations(config: Config, stimset: str) -> int:
     """K, the side of a stimulus set's distance matrices."""
     return sum(len(v) for v in representation_files(config, stimset).values())
+
+
+# -- the dimensionality study: categorised still sets -------------------------------------------
+
+#: The fewest classes the few-shot scores need (top-5 accuracy and MRR as the study scores
+#: them; :data:`repgeom.classification.MIN_CLASSES`).
+MIN_CLASSES_CLASSIFICATION = 3
+#: Manifold geometry needs two classes of at least two samples (a class radius).
+MIN_CLASSES_MANIFOLDS = 2
+MIN_PER_CLASS_MANIFOLDS = 2
+
+
+def _photo_sizes(spec: Mapping[str, Any]) -> dict[str, int]:
+    import inspect
+
+    from repgeom.stimuli.builtin import photo_crops
+
+    defaults = {
+        k: v.default for k, v in inspect.signature(photo_crops).parameters.items() if k != "name"
+    }
+    scales = spec.get("scales", defaults["scales"])
+    positions = spec.get("positions", defaults["positions"])
+    per_photo = sum(1 if scale >= 1 else positions**2 for scale in scales)
+    return {name: per_photo for name in spec.get("names", defaults["names"])}
+
+
+def _grating_sizes(spec: Mapping[str, Any]) -> dict[str, int]:
+    import inspect
+
+    import numpy as np
+
+    from repgeom.stimuli.builtin import gratings
+
+    defaults = {k: v.default for k, v in inspect.signature(gratings).parameters.items()}
+    n_ori = spec.get("orientations", defaults["orientations"])
+    per_class = len(spec.get("spatial_frequencies", defaults["spatial_frequencies"])) * spec.get(
+        "phases", defaults["phases"]
+    )
+    return {f"ori{o:g}": per_class for o in np.arange(n_ori) * 180.0 / n_ori}
+
+
+def _counts(labels: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for label in labels:
+        out[label] = out.get(label, 0) + 1
+    return out
+
+
+def _folder_sizes(path: str) -> dict[str, int] | None:
+    from pathlib import Path
+
+    from repgeom.stimuli.loaders import IMAGE_SUFFIXES
+
+    root = Path(path)
+    if not root.is_dir():
+        return None
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    rel = [f.relative_to(root).parts for f in files]
+    return _counts([parts[0] if len(parts) > 1 else "none" for parts in rel]) or None
+
+
+def _array_sizes(path: str) -> dict[str, int] | None:
+    from pathlib import Path
+
+    import numpy as np
+
+    file = Path(path)
+    if not file.is_file():
+        return None
+    if file.suffix == ".npy":
+        return {"none": int(np.load(file, mmap_mode="r").shape[0])}
+    import xarray as xr
+
+    from repgeom import store
+
+    with xr.open_dataset(file, engine="netcdf4") as ds:
+        if store.CATEGORY not in ds.coords:
+            return {"none": int(ds.sizes.get(store.STIMULUS, 0))}
+        return _counts([str(c) for c in ds[store.CATEGORY].values])
+
+
+@cache
+def _digit_targets() -> tuple[int, ...]:
+    from sklearn.datasets import load_digits
+
+    return tuple(int(t) for t in load_digits().target)
+
+
+def category_sizes(config: Config, stimset: str) -> dict[str, int] | None:
+    """Stimuli per category (the stimuli store's ``category`` coord) of a still set, in order of
+    first appearance, computed from the config without building the set: photo crops by source
+    photograph, faces / non-faces, digits by digit, gratings by orientation, a user's image
+    folder by sub-folder (files at its top level: ``"none"``), an array file's categories.
+
+    Returns None for clips and where the set's files do not exist (yet).
+    """
+    spec = config["stimsets"][stimset]
+    kind = spec["kind"]
+    if not is_still(config, stimset):
+        return None
+    if kind == "photos":
+        return _photo_sizes(spec)
+    if kind == "gratings":
+        return _grating_sizes(spec)
+    if kind == "faces":
+        from repgeom.stimuli.builtin import LFW_N_FACES
+
+        return {"face": LFW_N_FACES, "nonface": 200 - LFW_N_FACES}
+    if kind == "digits":
+        return _counts([str(t) for t in _digit_targets()[: spec.get("n", 200)]])
+    if kind == "image_folder":
+        return _folder_sizes(spec["path"])
+    if kind == "array_file":
+        return _array_sizes(spec["path"])
+    return None
+
+
+def classification_samples(config: Config) -> int:
+    """Samples each class needs for the few-shot readout: ``max(n_train) + n_test``."""
+    spec = config["analyses"]["classification"]
+    return max(spec["n_train"]) + spec["n_test"]
+
+
+def _classification_problem(config: Config, stimset: str) -> str | None:
+    """Why ``stimset`` cannot be classified (None: it can)."""
+    if not is_still(config, stimset):
+        return "it holds clips; the few-shot readout takes still images"
+    sizes = category_sizes(config, stimset)
+    if sizes is None:
+        return "its categories cannot be counted (is its path there?)"
+    if len(sizes) < MIN_CLASSES_CLASSIFICATION:
+        return (
+            f"it has {len(sizes)} categor{'y' if len(sizes) == 1 else 'ies'} "
+            f"({', '.join(sizes)}); the few-shot scores need at least {MIN_CLASSES_CLASSIFICATION}"
+        )
+    need = classification_samples(config)
+    small = {c: n for c, n in sizes.items() if n < need}
+    if small:
+        spec = config["analyses"]["classification"]
+        shown = dict(list(small.items())[:5])
+        return (
+            f"{len(small)} of its {len(sizes)} categories have fewer than max(n_train) + n_test "
+            f"= {max(spec['n_train'])} + {spec['n_test']} = {need} stimuli (e.g. {shown}; the "
+            f"smallest has {min(sizes.values())}); lower analyses.classification.n_train / "
+            "n_test, or enlarge the set"
+        )
+    return None
+
+
+def _manifold_problem(config: Config, stimset: str) -> str | None:
+    """Why ``stimset`` cannot enter the manifold geometry (None: it can)."""
+    if not is_still(config, stimset):
+        return "it holds clips; the manifold geometry takes still images"
+    sizes = category_sizes(config, stimset)
+    if sizes is None:
+        return "its categories cannot be counted (is its path there?)"
+    if len(sizes) < MIN_CLASSES_MANIFOLDS:
+        return f"it has {len(sizes)} category; projection distances need at least 2"
+    small = {c: n for c, n in sizes.items() if n < MIN_PER_CLASS_MANIFOLDS}
+    if small:
+        return f"categories {sorted(small)[:5]} have one stimulus; a class radius needs 2"
+    return None
+
+
+_SKIPPED: set[str] = set()
+
+
+def _skip(message: str) -> None:
+    if message not in _SKIPPED:  # the planner asks many times; say it once
+        _SKIPPED.add(message)
+        log.warning(message)
+
+
+def _study_stimsets(config: Config, section: str, problem) -> list[str]:
+    spec = config["analyses"][section]
+    if not spec["enabled"]:
+        return []
+    if spec.get("stimsets") is not None:
+        return list(spec["stimsets"])  # checked by check_study_stimsets
+    chosen = []
+    for stimset in config["stimsets"]:
+        if not is_still(config, stimset):
+            continue
+        reason = problem(config, stimset)
+        if reason is None:
+            chosen.append(stimset)
+        else:
+            _skip(f"analyses.{section}: skipping stimulus set {stimset!r}: {reason}")
+    return chosen
+
+
+def classification_stimsets(config: Config) -> list[str]:
+    """Still sets of the few-shot readout: ``analyses.classification.stimsets``, or (null)
+    every still set with at least 3 categories of ``max(n_train) + n_test`` stimuli each (the
+    others are skipped with a logged reason)."""
+    return _study_stimsets(config, "classification", _classification_problem)
+
+
+def manifold_stimsets(config: Config) -> list[str]:
+    """Still sets of the class-manifold geometry: ``analyses.manifolds.stimsets``, or (null)
+    every still set with at least 2 categories of 2 or more stimuli."""
+    return _study_stimsets(config, "manifolds", _manifold_problem)
+
+
+def ed_stimset(config: Config) -> str | None:
+    """The stimulus set the study's figures take effective dimensionality from
+    (``analyses.ed_stimset``); None: the set the compared quantity was measured on."""
+    return config["analyses"].get("ed_stimset")
+
+
+def check_study_stimsets(config: Config) -> None:
+    """Config checks of the dimensionality study's sections (part of
+    :func:`repgeom.config.check`).
+
+    Raises
+    ------
+    ConfigError
+        An explicitly listed set that does not exist or cannot be analysed (too few or too
+        small categories, clips), or an ``ed_stimset`` that is not a still set; the message
+        names the key, the set and the fix.
+    """
+    analyses = config.get("analyses", {})
+    stimsets = config["stimsets"]
+    for section, problem in (
+        ("classification", _classification_problem),
+        ("manifolds", _manifold_problem),
+    ):
+        spec = analyses.get(section) or {}
+        if not spec.get("enabled") or spec.get("stimsets") is None:
+            continue
+        for stimset in spec["stimsets"]:
+            if stimset not in stimsets:
+                raise ConfigError(
+                    f"analyses.{section}.stimsets: {stimset!r} is not a stimulus set; choose "
+                    f"from {sorted(stimsets)}"
+                )
+            reason = problem(config, stimset)
+            if reason is not None:
+                raise ConfigError(
+                    f"analyses.{section}.stimsets: {stimset!r} cannot be analysed: {reason} "
+                    f"(or remove it from the list; null picks every set that fits)"
+                )
+    chosen = analyses.get("ed_stimset")
+    if chosen is not None:
+        if chosen not in stimsets:
+            raise ConfigError(
+                f"analyses.ed_stimset: {chosen!r} is not a stimulus set; choose from "
+                f"{sorted(stimsets)}"
+            )
+        if not is_still(config, chosen):
+            raise ConfigError(f"analyses.ed_stimset: {chosen!r} holds clips; choose a still set")
+        if not analyses.get("dimensionality", True):
+            raise ConfigError(
+                "analyses.ed_stimset is set but analyses.dimensionality is false; switch "
+                "dimensionality on (ED is measured there)"
+            )

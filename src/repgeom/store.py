@@ -13,6 +13,10 @@ schema                    required variables (dims)
 ``activations``           ``features`` (stimulus, component), ``row_mean`` (stimulus)
 ``dimensionality``        ``effective_dimensionality`` (model, layer, stimset)
 ``encoding``              ``pearson_r`` (model, layer, neural, neuroid), ``ceiling``
+``classification``        ``top1``, ``top5``, ``mrr`` (model, layer, stimset, classifier, n_train,
+                          repeat)
+``manifolds``             ``projection_distances`` (model, layer, stimset, metric,
+                          source_category, target_category)
 ========================  =====================================================================
 
 Every stimulus-indexed store has a ``stimulus_id`` coordinate on ``stimulus``.
@@ -109,6 +113,16 @@ SCHEMAS: dict[str, tuple[VariableSpec, ...]] = {
     ),
     "distances": (VariableSpec("distance", ((REP_A, REP_B), (SETTING, REP_A, REP_B))),),
     "rdms": (VariableSpec("rdm", ((REP, STIMULUS, f"{STIMULUS}_"),)),),
+    "classification": tuple(
+        VariableSpec(name, ((MODEL, LAYER, STIMSET, "classifier", "n_train", "repeat"),))
+        for name in ("top1", "top5", "mrr")
+    ),
+    "manifolds": (
+        VariableSpec(
+            "projection_distances",
+            ((MODEL, LAYER, STIMSET, "metric", "source_category", "target_category"),),
+        ),
+    ),
     "dimensionality": (
         VariableSpec("effective_dimensionality", ((MODEL, LAYER, STIMSET),)),
         VariableSpec("alpha", ((MODEL, LAYER, STIMSET),)),
@@ -120,7 +134,7 @@ SCHEMAS: dict[str, tuple[VariableSpec, ...]] = {
 OTHER_ARTIFACTS = frozenset({"weights"})
 
 #: Result schemas where NaN means "not there": a layer a model lacks, a pair outside a block.
-RESULT_GRIDS = frozenset({"dimensionality", "encoding", "distances"})
+RESULT_GRIDS = frozenset({"dimensionality", "encoding", "distances", "classification", "manifolds"})
 
 #: Schemas whose data are indexed by stimulus and therefore need ``stimulus_id``.
 STIMULUS_INDEXED = frozenset({"stimuli", "neural", "activations", "rdms"})

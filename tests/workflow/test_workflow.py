@@ -64,6 +64,8 @@ def test_every_store_and_figure_is_written_and_valid(finished):
         "activations",
         "dimensionality",
         "encoding",
+        "classification",
+        "manifolds",
         "distances",
         "rdms",
     }
@@ -86,6 +88,18 @@ def test_every_store_and_figure_is_written_and_valid(finished):
     assert dims["effective_dimensionality"].sel(model="r18", layer="block6").isnull().all()
     assert (dims["effective_dimensionality"].sel(model="r18", layer="stem") >= 1).all()
     assert not list(finished.rglob("*.tmp")) and not list(finished.rglob("repgeom-gram-*"))
+    few_shot = store.read(finished / "results/classification.nc")
+    assert dict(few_shot["mrr"].sizes) == {
+        "model": 3,
+        "layer": 4,
+        "stimset": 1,
+        "classifier": 1,
+        "n_train": 2,
+        "repeat": 2,
+    }
+    assert np.isfinite(few_shot["mrr"].sel(model="r18t", layer="pool")).all()
+    geometry = store.read(finished / "results/manifolds.nc")["projection_distances"]
+    assert geometry.sizes["source_category"] == 4 and geometry.sizes["metric"] == 3
 
 
 def test_distance_matrices_cover_every_representation(finished):

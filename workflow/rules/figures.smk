@@ -22,5 +22,6 @@ for figure in plan.figures(config):
             py=PY,
             name=figure,
             stem=plan.output_stem,
+            spec=plan.figure_spec_words(config, figure),
         shell:
-            "{params.py} figure {params.name} --out {params.stem} {input} 2> {log}"
+            "{params.py} figure {params.name} --out {params.stem} {params.spec} {input} 2> {log}"

@@ -6,17 +6,13 @@ built-in modules are listed once in :data:`BUILTIN`; :data:`FIGURES` maps every 
 figure's name to its declaration, and the planner (``repgeom.plan.figures``), the rules and
 ``repgeom figure`` read it.
 
-Figures from outside the package: call :func:`register` with a :class:`Figure`, or name the
-modules that declare one in the environment variable ``REPGEOM_FIGURES`` (comma-separated
-module names, importable from ``sys.path``), so that Snakemake and the jobs it starts see them
-alike::
-
-    REPGEOM_FIGURES=my_figures.similarity snakemake --cores 2
+Figures from outside the package: a plugin module (:mod:`repgeom.plugins`, a config's
+``plugins`` list) calls :func:`register` with a :class:`Figure`; Snakemake and the jobs it
+starts then see it alike.
 """
 
 from __future__ import annotations
 
-import os
 from importlib import import_module
 
 from repgeom.errors import ConfigError
@@ -27,14 +23,13 @@ BUILTIN = (
     "stimuli",
     "dimensionality",
     "ed_encoding",
+    "classification",
+    "manifolds",
     "encoding_profiles",
     "rsa",
     "shape",
     "dsa",
 )
-#: Environment variable naming modules of more figures (each declares ``FIGURE``).
-PLUGINS_ENV = "REPGEOM_FIGURES"
-
 #: Every registered figure, by name.
 FIGURES: dict[str, Figure] = {}
 
@@ -53,18 +48,7 @@ def register(figure: Figure) -> Figure:
     return figure
 
 
-def load_module(name: str) -> Figure:
-    """Import a module that declares ``FIGURE`` and register that figure."""
-    module = import_module(name)
-    figure = getattr(module, "FIGURE", None)
-    if not isinstance(figure, Figure):
-        raise ConfigError(f"module {name!r} declares no FIGURE = repgeom.figures.Figure(...)")
-    return register(figure)
-
-
 for _module in BUILTIN:
-    load_module(f"{__name__}.{_module}")
-for _module in filter(None, os.environ.get(PLUGINS_ENV, "").split(",")):
-    load_module(_module.strip())
+    register(import_module(f"{__name__}.{_module}").FIGURE)
 
-__all__ = ["BUILTIN", "FIGURES", "Figure", "load_module", "register"]
+__all__ = ["BUILTIN", "FIGURES", "Figure", "register"]

@@ -31,13 +31,37 @@ class Figure:
         Reads the stores and draws; writes ``{out_stem}.png`` and ``{out_stem}.pdf``.
     caption : str or Path, optional
         The report caption (reStructuredText); default ``workflow/report/{name}.rst``.
+    spec : callable ``(config) -> dict``, optional
+        The part of the config the drawing depends on (e.g. which stimulus set's ED to plot).
+        The rule passes it as ``--spec JSON`` and ``render`` then takes it as ``spec=``; a
+        figure without one is drawn from its stores alone.
+    table : callable ``(table, out_stem, source) -> list[Path]``, optional
+        Draws the figure from a per-layer table (:mod:`repgeom.layer_table`) instead of the
+        stores: ``repgeom figure NAME --table results.csv``. ``source`` is the table's path.
     """
 
     name: str
     drawn: Callable[[Config], bool]
     inputs: Callable[[Config], list[str]]
-    render: Callable[[Sequence[str | os.PathLike[str]], str | os.PathLike[str]], list[Path]]
+    render: Callable[..., list[Path]]
     caption: str | os.PathLike[str] | None = None
+    spec: Callable[[Config], dict[str, Any]] | None = None
+    table: Callable[..., list[Path]] | None = None
+
+    def spec_for(self, config: Config) -> dict[str, Any] | None:
+        """The figure's spec for a validated config (None: it has none)."""
+        return None if self.spec is None else self.spec(config)
+
+    def draw(
+        self,
+        inputs: Sequence[str | os.PathLike[str]],
+        out_stem: str | os.PathLike[str],
+        spec: Mapping[str, Any] | None = None,
+    ) -> list[Path]:
+        """Render from stores, passing ``spec`` to a figure that declares one."""
+        if self.spec is None:
+            return self.render(inputs, out_stem)
+        return self.render(inputs, out_stem, spec=dict(spec or {}))
 
     @property
     def caption_file(self) -> Path:

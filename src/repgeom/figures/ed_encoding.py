@@ -1,105 +1,337 @@
 """The encoder-dimensionality study's main figure: effective dimensionality vs encoding.
 
-One row per (still-image) neural dataset:
+Drawn from a per-layer table (:mod:`repgeom.layer_table`: model, architecture, layer,
+training, ed, encoding[, depth]) with the study's statistics (:func:`statistics`, the same
+function as :func:`repgeom.layer_table.statistics`). One row of panels per table:
 
-(a) every model × layer as a point: x = effective dimensionality of the layer on the
-    dataset's stimulus set (log axis, as in the study), y = median over neuroids of the
-    ceiling-normalised held-out r; colour = training (untrained / trained in the workflow),
-    marker size = relative depth; Pearson r and p of log ED vs score over all points.
-(b) within depth: both quantities minus the mean of their depth tercile (early, middle,
-    late layers), so that the depth trend every network shares cannot drive the
-    correlation; Pearson r and p again.
+(a) every model layer as a point: x = effective dimensionality (log axis, as in the study),
+    y = encoding performance; colour = model (or architecture when there are many models),
+    marker = training paradigm, size = relative depth where the table has it; Pearson r and p
+    of ED vs encoding over all layers (and r with log ED);
+(b) histogram of the within-(architecture, layer) correlations: r over the models that share
+    an architecture and a layer (groups of at least 3 models), which removes the depth trend
+    that every network shares; the median is marked;
+(c, d, ...) one panel per training paradigm, with its own r and p.
+
+In the workflow the tables come from ``results/dimensionality.nc`` and
+``results/encoding.nc``: one per still neural dataset, encoding = median over neuroids of the
+ceiling-normalised held-out r, ED on ``analyses.ed_stimset`` (default: the dataset's own
+stimulus set). ``repgeom figure ed_encoding --table data.csv`` draws the same panels from a
+published table (:func:`from_table`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import ScalarFormatter
-from scipy.stats import pearsonr
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from repgeom import paths, selection, store
 from repgeom.figures import style
 from repgeom.figures.base import Config, Figure
+from repgeom.figures.panels import model_colors
+from repgeom.layer_table import MIN_WITHIN_LAYER, statistics
 
-#: Depth terciles for the within-depth panel.
-DEPTH_BINS = (0.0, 1 / 3, 2 / 3, 1.0 + 1e-9)
-MIN_POINTS_FOR_STATS = 3
+__all__ = ["FIGURE", "draw_tables", "from_table", "render", "statistics", "store_tables"]
+
+#: Beyond this many models, colour encodes the architecture (a readable key).
+MAX_MODEL_COLOURS = 20
+#: Smallest text in the figure (points at the saved size).
+SMALL = style.MIN_FONT_PT
+PANEL_W, PANEL_H = 2.9, 2.6
 
 
-def _points(dim, enc, neural: str):
-    stimset = str(enc[store.STIMSET].sel({store.NEURAL: neural}).values)
-    ed_all = dim["effective_dimensionality"]
-    rows = []
-    for model in enc[store.MODEL].values:
-        for layer in enc[store.LAYER].values:
-            score = float(enc["median_normalized_r"].sel(model=model, layer=layer, neural=neural))
-            if model not in dim[store.MODEL] or layer not in dim[store.LAYER]:
+def _fmt_p(p: float) -> str:
+    return "n/a" if not np.isfinite(p) else f"{p:.2g}"
+
+
+def _fmt_r(r: float) -> str:
+    return "n/a" if not np.isfinite(r) else f"{r:.2f}"
+
+
+def store_tables(dim, enc, ed_stimset: str | None = None) -> dict[str, pd.DataFrame]:
+    """Per-layer tables from the dimensionality and encoding stores, one per neural dataset.
+
+    Rows are the (model, layer) pairs with a finite ED and encoding score, in the
+    dimensionality store's model order (the config's); ``encoding`` is the median over
+    neuroids of ``r / ceiling``; ``ed`` is the layer's ED on ``ed_stimset`` (None: the neural
+    dataset's stimulus set); ``depth`` is the layer's relative depth. The keys are titles such
+    as ``"v1_photos (ED on photos)"``.
+    """
+    tables = {}
+    models = [str(m) for m in dim[store.MODEL].values]
+    arch = (
+        {str(m): str(a) for m, a in zip(models, dim["architecture"].values, strict=True)}
+        if "architecture" in dim.coords
+        else {m: m for m in models}
+    )
+    training = {str(m): str(t) for m, t in zip(models, dim["training"].values, strict=True)}
+    for neural in (str(n) for n in enc[store.NEURAL].values):
+        stimset = ed_stimset or str(enc[store.STIMSET].sel({store.NEURAL: neural}).values)
+        ed = dim["effective_dimensionality"].sel({store.STIMSET: stimset})
+        score = enc["median_normalized_r"].sel({store.NEURAL: neural})
+        rows = []
+        for model in models:
+            if model not in enc[store.MODEL]:
                 continue
-            ed = float(ed_all.sel(model=model, layer=layer, stimset=stimset))
-            depth = float(dim["layer_depth"].sel(model=model, layer=layer))
-            if np.isfinite(score) and np.isfinite(ed):
-                training = str(enc["training"].sel(model=model).values)
-                rows.append((np.log10(ed), score, depth, training))
-    return rows
+            for layer in (str(x) for x in dim[store.LAYER].values):
+                if layer not in enc[store.LAYER]:
+                    continue
+                e = float(ed.sel({store.MODEL: model, store.LAYER: layer}))
+                s = float(score.sel({store.MODEL: model, store.LAYER: layer}))
+                if np.isfinite(e) and np.isfinite(s):
+                    depth = float(dim["layer_depth"].sel({store.MODEL: model, store.LAYER: layer}))
+                    rows.append(
+                        {
+                            "model": model,
+                            "architecture": arch[model],
+                            "layer": layer,
+                            "training": training[model],
+                            "ed": e,
+                            "encoding": s,
+                            "depth": depth,
+                        }
+                    )
+        tables[f"{neural} (ED on {stimset})"] = pd.DataFrame(rows)
+    return tables
 
 
-def _stats(x: np.ndarray, y: np.ndarray) -> str:
-    if len(x) < MIN_POINTS_FOR_STATS or np.std(x) == 0 or np.std(y) == 0:
-        return "too few points for r"
-    r, p = pearsonr(x, y)
-    return f"r = {r:.2f}, p = {p:.2g}, n = {len(x)}"
+def _colour_key(tables: Sequence[pd.DataFrame]) -> tuple[str, dict[str, Any]]:
+    """The column colour encodes (model, else architecture, else training) and its colours."""
+    for column in ("model", "architecture", "training"):
+        values = list(dict.fromkeys(v for t in tables for v in t[column].astype(str)))
+        if len(values) <= MAX_MODEL_COLOURS or column == "training":
+            return column, model_colors(values)
+    raise AssertionError("unreachable")
+
+
+def _scatter(ax, table: pd.DataFrame, key: str, colours, markers, with_depth: bool) -> None:
+    many = len(table) > 150
+    for (value, kind), part in table.groupby([key, "training"], sort=False):
+        sizes = (12 + 45 * part["depth"].to_numpy()) if with_depth else (8 if many else 22)
+        ax.scatter(
+            part["ed"],
+            part["encoding"],
+            s=sizes,
+            color=colours[str(value)],
+            marker=markers[str(kind)],
+            alpha=0.75,
+            linewidths=0,
+        )
+    ax.set(xlabel="effective dimensionality")
+    log_ticks(ax, part_ed=table["ed"].to_numpy())
+
+
+def log_ticks(ax, part_ed: np.ndarray) -> None:
+    """A log x axis with plain-number labels: 1-2-5 ticks over a decade or two, decades
+    beyond, finer steps on a narrow range (the untrained layers' ED spans less than 3x)."""
+    ax.set_xscale("log")
+    lo, hi = float(np.nanmin(part_ed)), float(np.nanmax(part_ed))
+    span = hi / max(lo, 1e-12)
+    subs = (1.0,) if span > 100 else (1.0, 2.0, 5.0) if span > 8 else (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
+    ax.xaxis.set_major_locator(LogLocator(subs=subs))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def emptiest_corner(ax, x: np.ndarray, y: np.ndarray) -> str:
+    """The corner of ``ax`` (after its limits are set) with the fewest of the points (x, y)
+    under a 45% × 25% box: where a text box hides the least."""
+    pts = ax.transAxes.inverted().transform(
+        ax.transData.transform(np.column_stack([x, y]).astype(float))
+    )
+    best, fewest = "lower right", None
+    for corner in ("lower right", "upper left", "lower left", "upper right"):
+        in_x = pts[:, 0] > 0.55 if "right" in corner else pts[:, 0] < 0.45
+        in_y = pts[:, 1] < 0.25 if "lower" in corner else pts[:, 1] > 0.75
+        count = int((in_x & in_y).sum())
+        if fewest is None or count < fewest:
+            best, fewest = corner, count
+    return best
+
+
+def _annotate(ax, text: str, corner: str = "upper left") -> None:
+    """A small boxed text in a corner of ``ax`` (statistics)."""
+    x, ha = (0.97, "right") if "right" in corner else (0.03, "left")
+    y, va = (0.03, "bottom") if "lower" in corner else (0.97, "top")
+    ax.text(
+        x,
+        y,
+        text,
+        transform=ax.transAxes,
+        va=va,
+        ha=ha,
+        fontsize=SMALL,
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
+    )
+
+
+def _draw_row(axes, title: str, table: pd.DataFrame, stats, key, colours, markers, ylabel):
+    with_depth = "depth" in table.columns and table["depth"].notna().all()
+    ax_a, ax_b, *ax_kinds = axes
+    _scatter(ax_a, table, key, colours, markers, with_depth)
+    ax_a.set(ylabel=f"{title}\n{ylabel}")
+    ax_a.set_title("a  all layers", loc="left", fontsize=9)
+    _annotate(
+        ax_a,
+        f"r = {_fmt_r(stats['r'])}, p = {_fmt_p(stats['p'])}, n = {stats['n']}\n"
+        f"log ED: r = {_fmt_r(stats['r_log'])}",
+        emptiest_corner(ax_a, table["ed"], table["encoding"]),
+    )
+    within = np.array([r for r in stats["r_within_layer"].values() if np.isfinite(r)])
+    ax_b.set_title("b  within (architecture, layer)", loc="left", fontsize=9)
+    ax_b.set(xlabel="r (ED, encoding) across models", ylabel="(architecture, layer) groups")
+    ax_b.set_xlim(-1, 1)
+    ax_b.axvline(0, color="0.6", lw=0.8)
+    if within.size:
+        ax_b.hist(within, bins=np.linspace(-1, 1, 21), color="0.55", edgecolor="white")
+        median = float(np.median(within))
+        ax_b.axvline(median, color="black", ls="--", lw=1)
+        _annotate(ax_b, f"median r = {median:.2f}\n{within.size} groups")
+    else:
+        _annotate(ax_b, f"no group of ≥ {MIN_WITHIN_LAYER} models\nsharing a layer")
+    for letter, ax, kind in zip("cdefghij", ax_kinds, stats["r_by_training"], strict=False):
+        part = table[table["training"] == kind]
+        _scatter(ax, part, key, colours, markers, with_depth)
+        ax.set(ylabel=ylabel)
+        ax.set_title(f"{letter}  {kind}", loc="left", fontsize=9)
+        _annotate(
+            ax,
+            f"r = {_fmt_r(stats['r_by_training'][kind])}, "
+            f"p = {_fmt_p(stats['p_by_training'][kind])}, n = {len(part)}",
+            emptiest_corner(ax, part["ed"], part["encoding"]),
+        )
+    for ax in axes[2 + len(stats["r_by_training"]) :]:
+        ax.set_visible(False)
+    return with_depth
+
+
+def _legend(fig, key: str, colours, markers, with_depth: bool) -> None:
+    handles = [
+        Line2D([], [], ls="", marker="o", color=c, label=name, markersize=6)
+        for name, c in colours.items()
+    ]
+    handles += [Line2D([], [], ls="", label="marker: training", marker="")]
+    handles += [
+        Line2D([], [], ls="", marker=m, color="0.3", label=kind, markersize=6)
+        for kind, m in markers.items()
+    ]
+    if with_depth:
+        handles += [Line2D([], [], ls="", label="size: relative depth", marker="")]
+        handles += [
+            Line2D(
+                [],
+                [],
+                ls="",
+                marker="o",
+                color="0.3",
+                label=f"{d:g}",
+                markersize=np.sqrt(12 + 45 * d),
+            )
+            for d in (0.0, 0.5, 1.0)
+        ]
+    fig.legend(
+        handles=handles,
+        title=f"colour: {key}",
+        loc="outside right upper",
+        fontsize=SMALL,
+        title_fontsize=8,
+        frameon=False,
+    )
+
+
+def draw_tables(
+    tables: Mapping[str, pd.DataFrame],
+    out_stem: str | os.PathLike[str],
+    inputs: Sequence[str | os.PathLike[str]] = (),
+    *,
+    ylabel: str = "encoding score",
+    tables_from: Sequence[str | os.PathLike[str]] = (),
+) -> tuple[list[Path], dict[str, dict[str, Any]]]:
+    """Draw panels a, b, c… for each table (a row each); returns the files and the statistics.
+
+    ``inputs`` are result stores (their provenance goes into the PNG); ``tables_from`` are CSV
+    files the tables were read from.
+    """
+    style.apply()
+    frames = [t for t in tables.values() if len(t)]
+    if not frames:
+        from repgeom.errors import InvalidInputError
+
+        raise InvalidInputError("no layer has both an ED and an encoding score; nothing to draw")
+    key, colours = _colour_key(frames)
+    kinds = list(dict.fromkeys(k for t in frames for k in t["training"].astype(str)))
+    markers = style.model_markers(kinds)
+    n_cols = 2 + max(t["training"].nunique() for t in frames)
+    drawn = {title: t for title, t in tables.items() if len(t)}
+    fig, axes = plt.subplots(
+        len(drawn),
+        n_cols,
+        figsize=(PANEL_W * n_cols + 1.6, PANEL_H * len(drawn) + 0.4),
+        squeeze=False,
+        layout="constrained",
+    )
+    all_stats, with_depth = {}, False
+    for row, (title, table) in zip(axes, drawn.items(), strict=True):
+        stats = statistics(table)
+        all_stats[title] = stats
+        with_depth |= _draw_row(row, title, table, stats, key, colours, markers, ylabel)
+    _legend(fig, key, colours, markers, with_depth)
+    fig.suptitle("Effective dimensionality vs encoding performance", fontsize=11)
+    return style.save(fig, out_stem, inputs, tables=tables_from), all_stats
 
 
 def render(
-    inputs: Sequence[str | os.PathLike[str]], out_stem: str | os.PathLike[str]
+    inputs: Sequence[str | os.PathLike[str]],
+    out_stem: str | os.PathLike[str],
+    spec: Mapping[str, Any] | None = None,
 ) -> list[Path]:
-    """Figure from ``results/dimensionality.nc`` and ``results/encoding.nc``."""
-    style.apply()
+    """Figure from ``results/dimensionality.nc`` and ``results/encoding.nc``; ``spec`` holds
+    ``ed_stimset`` (None: each neural dataset's own set)."""
     dim_path, enc_path = inputs
     dim, enc = store.read(dim_path, "dimensionality"), store.read(enc_path, "encoding")
-    neurals = [str(n) for n in enc[store.NEURAL].values]
-    fig, axes = plt.subplots(
-        len(neurals), 2, figsize=(10, 4 * len(neurals)), squeeze=False, layout="constrained"
+    tables = store_tables(dim, enc, (spec or {}).get("ed_stimset"))
+    files, _ = draw_tables(tables, out_stem, inputs, ylabel="encoding (median r / ceiling)")
+    return files
+
+
+def summary(stats: Mapping[str, Any]) -> str:
+    """The statistics as lines of text (what ``repgeom figure ed_encoding --table`` prints)."""
+    lines = [
+        f"all layers: r = {stats['r']:.2f}, p = {stats['p']:.2g}, n = {stats['n']} "
+        f"(log ED: r = {stats['r_log']:.2f})"
+    ]
+    within = np.array([r for r in stats["r_within_layer"].values() if np.isfinite(r)])
+    if within.size:
+        lines.append(
+            f"within (architecture, layer): median r = {np.median(within):.2f} over "
+            f"{within.size} groups"
+        )
+    for kind, r in stats["r_by_training"].items():
+        lines.append(f"{kind}: r = {r:.2f}, p = {stats['p_by_training'][kind]:.2g}")
+    return "\n".join(lines)
+
+
+def from_table(
+    table: pd.DataFrame,
+    out_stem: str | os.PathLike[str],
+    source: str | os.PathLike[str] | None = None,
+) -> list[Path]:
+    """The same panels from a per-layer table (:func:`repgeom.layer_table.read_table`), e.g.
+    the study's own ``data.csv``; prints the statistics (:func:`summary`)."""
+    title = Path(source).stem if source is not None else "table"
+    files, stats = draw_tables(
+        {title: table}, out_stem, (), tables_from=[source] if source is not None else ()
     )
-    trainings = sorted({str(t) for t in enc["training"].values})
-    colours = dict(zip(trainings, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
-    for (ax_a, ax_b), neural in zip(axes, neurals, strict=True):
-        rows = _points(dim, enc, neural)
-        x, y, depth = (np.array([r[i] for r in rows]) for i in range(3))
-        kinds = [r[3] for r in rows]
-        bins = np.digitize(depth, DEPTH_BINS) - 1
-        x_in, y_in = x.copy(), y.copy()
-        for b in np.unique(bins):
-            x_in[bins == b] -= x[bins == b].mean()
-            y_in[bins == b] -= y[bins == b].mean()
-        for kind in trainings:
-            sel = np.array([k == kind for k in kinds])
-            sizes = 20 + 80 * depth[sel]
-            ax_a.scatter(10 ** x[sel], y[sel], s=sizes, color=colours[kind], label=kind, alpha=0.8)
-            ax_b.scatter(x_in[sel], y_in[sel], s=sizes, color=colours[kind], label=kind, alpha=0.8)
-        ax_a.set_xscale("log")
-        ax_a.xaxis.set_major_formatter(ScalarFormatter())
-        ax_a.xaxis.set_minor_formatter(ScalarFormatter())
-        ax_a.set(
-            xlabel="effective dimensionality",
-            ylabel="encoding score (median r / ceiling)",
-            title=f"{neural}: {_stats(x, y)}",
-        )
-        ax_b.axhline(0, color="0.8", lw=0.8)
-        ax_b.axvline(0, color="0.8", lw=0.8)
-        ax_b.set(
-            xlabel="log₁₀ ED − depth-tercile mean",
-            ylabel="score − depth-tercile mean",
-            title=f"within depth: {_stats(x_in, y_in)}",
-        )
-        ax_a.legend(title="training (size = depth)", fontsize=7, frameon=False)
-    fig.suptitle("Effective dimensionality vs encoding performance")
-    return style.save(fig, out_stem, inputs)
+    print(summary(stats[title]))
+    return files
 
 
 def _drawn(config: Config) -> bool:
@@ -111,4 +343,6 @@ FIGURE = Figure(
     drawn=_drawn,
     inputs=lambda config: [paths.DIMENSIONALITY, paths.ENCODING],
     render=render,
+    spec=lambda config: {"ed_stimset": selection.ed_stimset(config)},
+    table=from_table,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -32,33 +33,56 @@ def apply() -> None:
 PROVENANCE_KEY = "repgeom-provenance"
 
 
-def provenance(inputs: Sequence[str | os.PathLike[str]]) -> str:
-    """JSON list of the stores a figure was made from, with their provenance attrs."""
+def provenance(
+    inputs: Sequence[str | os.PathLike[str]], tables: Sequence[str | os.PathLike[str]] = ()
+) -> str:
+    """JSON list of the stores a figure was made from, with their provenance attrs, and of the
+    tables (CSV files) it was drawn from, with their SHA-256."""
     records = []
     for path in inputs:
         with xr.open_dataset(path, engine="netcdf4") as ds:
             attrs = {k: str(v) for k, v in ds.attrs.items()}
         records.append({"store": str(path), **attrs})
+    for path in tables:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        records.append({"store": str(path), "schema": "layer table (CSV)", "sha256": digest})
     return json.dumps(records, indent=1)
+
+
+def model_markers(kinds: Sequence[str]) -> dict[str, str]:
+    """One marker per training paradigm (or any other category), in first-seen order; the
+    study figures pair it with one colour per model
+    (:func:`repgeom.figures.panels.model_colors`)."""
+    unique = list(dict.fromkeys(kinds))
+    return {k: MARKERS[i % len(MARKERS)] for i, k in enumerate(unique)}
+
+
+#: Marker cycle of :func:`model_markers`.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">")
+#: Smallest text of the study figures, in points at the saved size.
+MIN_FONT_PT = 7.5
 
 
 def save(
     fig: plt.Figure,
     out_stem: str | os.PathLike[str],
     inputs: Sequence[str | os.PathLike[str]] = (),
+    *,
+    tables: Sequence[str | os.PathLike[str]] = (),
 ) -> list[Path]:
     """Write ``fig`` as PNG and PDF next to ``out_stem``, each atomically (temp + rename).
 
-    The PNG carries the provenance of its ``inputs`` (see :func:`provenance`) in a text chunk;
-    the PDF lists the input stores in its ``Subject``.
+    The PNG carries the provenance of its ``inputs`` (see :func:`provenance`) and of the
+    ``tables`` (CSV files) it was drawn from in a text chunk; the PDF lists them in its
+    ``Subject``.
     """
     out_stem = Path(out_stem)
     out_stem.parent.mkdir(parents=True, exist_ok=True)
     written = []
-    sources = provenance(inputs)
+    sources = provenance(inputs, tables)
     metadata = {
         "png": {PROVENANCE_KEY: sources},
-        "pdf": {"Subject": "repgeom figure from " + ", ".join(map(str, inputs))},
+        "pdf": {"Subject": "repgeom figure from " + ", ".join(map(str, [*inputs, *tables]))},
     }
     for ext in EXTS:
         final = out_stem.with_name(f"{out_stem.name}.{ext}")

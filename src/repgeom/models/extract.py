@@ -7,7 +7,12 @@ Layer outputs of any shape become (batch, features) rows under a named :class:`L
 - 3-D token sequences (batch, token, dim), e.g. ViT: ``tokens="cls"`` (first token),
   ``"mean"`` (average over tokens) or ``"all"`` (flatten);
 - singleton dims are squeezed first (``(b, 512, 1, 1)`` is a 2-D output); anything else is
-  flattened.
+  flattened;
+- ``whiten="zca"`` then ZCA-whitens each layer's rows over the stimuli (the
+  encoder-dimensionality study's appendix counterexample, :func:`zca_whiten`): every direction
+  of variance above the regularisation gets unit variance, so the effective dimensionality
+  is maximal (the rank). Whitening changes the representation (it is not a rotation), so it
+  belongs to the layer, before the exact reduction and every analysis.
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ log = logging.getLogger(__name__)
 
 SpatialPolicy = Literal["flatten", "avg", "max"]
 TokenPolicy = Literal["cls", "mean", "all"]
+WhitenPolicy = Literal["none", "zca"]
+#: The study's ZCA regularisation: covariance eigenvalues are clipped to at least this.
+ZCA_REGULARIZATION = 1e-6
 
 #: Without a terminal (a Snakemake job's log) progress is logged this many times per pass.
 PROGRESS_LOG_STEPS = 10
@@ -45,12 +53,28 @@ class LayerPolicy:
 
     spatial: SpatialPolicy = "flatten"
     tokens: TokenPolicy = "cls"
+    whiten: WhitenPolicy = "none"
+    whiten_regularization: float = ZCA_REGULARIZATION
 
     def __post_init__(self) -> None:
         if self.spatial not in ("flatten", "avg", "max"):
             raise ConfigError(f"spatial policy {self.spatial!r}; choose flatten, avg or max")
         if self.tokens not in ("cls", "mean", "all"):
             raise ConfigError(f"token policy {self.tokens!r}; choose cls, mean or all")
+        if self.whiten not in ("none", "zca"):
+            raise ConfigError(f"whiten policy {self.whiten!r}; choose none or zca")
+        if not self.whiten_regularization > 0:
+            raise ConfigError(
+                f"whiten_regularization = {self.whiten_regularization!r}; it must be > 0"
+            )
+
+    def finish(
+        self, reduced: Reduced, raw: np.ndarray | None = None
+    ) -> tuple[Reduced, np.ndarray | None]:
+        """What the policy does to a whole layer once every row is in (ZCA whitening)."""
+        if self.whiten == "zca":
+            return zca_whiten(reduced, self.whiten_regularization, raw=raw)
+        return reduced, raw
 
     def apply(self, output: torch.Tensor) -> torch.Tensor:
         """(batch, ...) layer output → (batch, n_features)."""
@@ -68,6 +92,55 @@ class LayerPolicy:
             if self.tokens == "mean":
                 return output.mean(dim=1)
         return output.reshape(batch, -1)
+
+
+def zca_whiten(
+    reduced: Reduced, regularization: float = ZCA_REGULARIZATION, raw: np.ndarray | None = None
+) -> tuple[Reduced, np.ndarray | None]:
+    """ZCA-whiten a layer over its stimuli, exactly, from its reduced representation.
+
+    The study's ZCA (``custom_model_tools/zca.py`` of Elmoznino & Bonner) maps the raw rows
+    ``X`` (n × p) to ``X_w = (X − μ) W`` with ``W = V diag(1 / sqrt(max(λ, ε))) Vᵀ`` from the
+    covariance ``(X − μ)ᵀ(X − μ) / (n − 1) = V diag(λ) Vᵀ`` and ``ε = regularization``. With
+    the thin SVD of the centred rows ``X_c = U S Vᵀ`` this is ``X_w = U diag(f) Vᵀ``,
+    ``f = s / sqrt(max(s² / (n − 1), ε))``: every direction with variance above ``ε`` gets
+    variance 1 (singular value ``sqrt(n − 1)``). So
+
+    - the reduced whitened layer is ``U diag(f)`` (``U, s`` from the column-centred reduced
+      features ``Z − mean(Z)``, which have the Gram matrix of ``X_c``);
+    - its per-stimulus means over the p original units are
+      ``U diag(f / s) Uᵀ (m − mean(m))`` with ``m`` the raw rows' means (``X_c 1 = p (m −
+      mean(m))``);
+    - the raw whitened rows (when ``raw`` is given) are ``U diag(f / s) Uᵀ X_c``.
+
+    The width ``n_units`` is unchanged. Directions at rounding level (``s² ≤ s_max² n eps``)
+    are dropped, as in the reduction itself.
+    """
+    Z = np.asarray(reduced.features, dtype=np.float64)
+    n = Z.shape[0]
+    if n < 2:
+        raise InvalidInputError("ZCA whitening needs at least 2 stimuli (a covariance)")
+    Zc = Z - Z.mean(axis=0)
+    U, s, _ = np.linalg.svd(Zc, full_matrices=False)
+    keep = s**2 > (s[0] ** 2 if s.size else 0.0) * n * np.finfo(np.float64).eps
+    if s.size and s[0] == 0:
+        keep[:] = False
+    U, s = U[:, keep], s[keep]
+    f = s / np.sqrt(np.maximum(s**2 / (n - 1), regularization))
+    ratio = f / s
+    m = np.asarray(reduced.row_mean, dtype=np.float64)
+    row_mean = U @ (ratio * (U.T @ (m - m.mean())))
+    features = U * f
+    pivot = np.abs(features).argmax(axis=0)  # deterministic signs, as reduce_gram's
+    signs = np.sign(features[pivot, np.arange(features.shape[1])])
+    signs[signs == 0] = 1.0
+    whitened = Reduced(features=features * signs, row_mean=row_mean, n_units=reduced.n_units)
+    if raw is None:
+        return whitened, None
+    Xc = np.asarray(raw, dtype=np.float64)
+    Xc = Xc - Xc.mean(axis=0)
+    raw_w = U @ (ratio[:, None] * (U.T @ Xc))
+    return whitened, raw_w.astype(np.asarray(raw).dtype, copy=False)
 
 
 def _normalise(batch: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -101,7 +174,7 @@ def extract_reduced(
     layers : mapping of str to str
         Output name → node or module name (see :func:`repgeom.models.resolve_layers`).
     policy : LayerPolicy, optional
-        How non-2-D outputs become feature rows.
+        How non-2-D outputs become feature rows, and whether a layer is ZCA-whitened.
     batch_size : int
         Images per forward pass.
     device : torch.device, optional
@@ -158,7 +231,7 @@ def extract_reduced(
         result = {}
         for name, acc in accumulators.items():
             reduced = acc.finalize()
-            result[name] = (reduced, acc.raw() if keep_raw else None)
+            result[name] = policy.finish(reduced, acc.raw() if keep_raw else None)
             acc.close()
         return result
     finally:

@@ -26,6 +26,8 @@ MODULES = (
     "activations",
     "dimensionality",
     "encoding",
+    "classification",
+    "manifolds",
     "distances_block",
     "distances_combine",
     "rdms",

@@ -17,8 +17,8 @@ from repgeom.representations import feature_rows, layer_depth
 from repgeom.stages.base import Arg, Config, Stage
 
 
-def _training_of(records: list[dict], model: str) -> str:
-    return next(r["training"] for r in records if r["model"] == model)
+def _training_of(records: list[dict], model: str, key: str = "training") -> str:
+    return next(r[key] for r in records if r["model"] == model)
 
 
 def dimensionality_stage(
@@ -31,7 +31,8 @@ def dimensionality_stage(
     ``activations`` are activation folders. Writes ``results/dimensionality.nc`` with dims
     (model, layer, stimset[, spectrum_index]); a layer that a model does not have is NaN.
     ``layer_depth`` (model, layer) is the layer's relative position in its model's configured
-    list (:func:`repgeom.representations.layer_depth`).
+    list (:func:`repgeom.representations.layer_depth`); ``training`` and ``architecture`` are
+    coords on model.
     """
     from repgeom import dimensionality as dim
 
@@ -50,6 +51,7 @@ def dimensionality_stage(
                 {
                     "model": str(ds.attrs["model"]),
                     "training": str(ds.attrs["training"]),
+                    "architecture": str(ds.attrs.get("architecture", ds.attrs["model"])),
                     "layer": str(ds.attrs["layer"]),
                     "stimset": str(ds.attrs["stimset"]),
                     "depth": layer_depth(ds.attrs["layer_index"], ds.attrs["n_layers"]),
@@ -92,6 +94,10 @@ def dimensionality_stage(
             store.STIMSET: stimsets,
             store.SPECTRUM_INDEX: np.arange(1, n_spec + 1),
             "training": (store.MODEL, [_training_of(records, m) for m in models]),
+            "architecture": (
+                store.MODEL,
+                [_training_of(records, m, "architecture") for m in models],
+            ),
         },
     )
     ds["alpha"].attrs["method"] = spec["powerlaw_method"]
