@@ -261,3 +261,12 @@ class GramAccumulator:
             self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
+
+
+def principal_axes(rows: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and leading principal axes of ``rows`` (samples × units): ``(mean, V)`` with
+    ``V`` of shape (units, k), ``k = min(n_components, rank bound)``; ``(rows − mean) V`` are
+    the principal-component scores."""
+    mean = rows.mean(axis=0)
+    _, _, vt = np.linalg.svd(rows - mean, full_matrices=False)
+    return mean, vt[:n_components].T

@@ -158,12 +158,12 @@ def load_representations(
     paths = [*activation_files, *neural_files]
     if not paths:
         raise InvalidInputError("no representations given: pass activation or neural stores")
-    kinds = ["activations"] * len(activation_files) + ["neural"] * len(neural_files)
+    schemas = ["activations"] * len(activation_files) + ["neural"] * len(neural_files)
     needed = set(range(len(paths))) if needed is None else set(needed)
     stores: list[xr.Dataset | dict[str, Any]] = []
-    for k, (path, kind) in enumerate(zip(paths, kinds, strict=True)):
+    for k, (path, schema) in enumerate(zip(paths, schemas, strict=True)):
         if k in needed:
-            stores.append(store.read(path, kind))
+            stores.append(store.read(path, schema))
         else:
             with xr.open_dataset(path, engine="netcdf4") as lazy:  # attrs only
                 stores.append(dict(lazy.attrs))
@@ -186,17 +186,3 @@ def load_representations(
             raise InvalidInputError(f"{path}: representation {rep.name!r} is given twice")
         reps.append(rep)
     return reps
-
-
-def principal_axes(rows: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and leading principal axes of ``rows`` (samples × units): ``(mean, V)`` with
-    ``V`` of shape (units, k), ``k = min(n_components, rank bound)``; ``(rows − mean) V`` are
-    the principal-component scores."""
-    mean = rows.mean(axis=0)
-    _, _, vt = np.linalg.svd(rows - mean, full_matrices=False)
-    return mean, vt[:n_components].T
-
-
-def label_coords(reps: Sequence[Representation], dim: str) -> dict[str, tuple[str, list]]:
-    """Coords describing each representation along ``dim`` (``{dim}_kind``, ``{dim}_model``...)."""
-    return {f"{dim}_{key}": (dim, [r.labels[key] for r in reps]) for key in LABELS}

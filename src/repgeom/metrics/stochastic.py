@@ -25,6 +25,7 @@ from repgeom.errors import InvalidInputError, NotFittedError, ShapeMismatchError
 from repgeom.metrics._base import FittedAlias, NetrepPairwise
 from repgeom.metrics._validation import check_finite
 from repgeom.metrics.pairwise import Data, Scorer, as_data
+from repgeom.reduce import principal_axes
 
 Group = Literal["orth", "perm", "identity"]
 GROUPS: tuple[Group, ...] = ("orth", "perm", "identity")
@@ -359,15 +360,6 @@ class EnergyStochasticMetric(NetrepPairwise, BaseEstimator):
 DEFAULT_N_COMPONENTS = 10
 #: The fewest repetitions a stochastic metric sees (a point mass is repeated this often).
 MIN_TRIALS = 2
-
-
-def principal_axes(rows: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and leading principal axes of ``rows`` (samples × units): ``(mean, V)`` with
-    ``V`` of shape (units, k), ``k = min(n_components, rank bound)``; ``(rows − mean) V`` are
-    the principal-component scores."""
-    mean = rows.mean(axis=0)
-    _, _, vt = np.linalg.svd(rows - mean, full_matrices=False)
-    return mean, vt[:n_components].T
 
 
 def _trials(data: Data) -> tuple[np.ndarray, np.ndarray | None]:

@@ -11,7 +11,8 @@ import numpy as np
 
 from repgeom import paths, store
 from repgeom.errors import InvalidInputError
-from repgeom.representations import Representation, load_representations, principal_axes
+from repgeom.reduce import principal_axes
+from repgeom.representations import Representation, load_representations
 from repgeom.stages.base import Config, Stage
 from repgeom.stages.common import (
     REPRESENTATION_ARGS,
