@@ -61,7 +61,7 @@ def test_dimensionality_stage(stimuli, tmp_path):
     assert list(ds["layer_depth"].values[0]) == [0.0, 1.0]
     ed = ds["effective_dimensionality"].values
     assert np.all((ed >= 1) & (ed <= 9))
-    with pytest.raises(InvalidInputError, match="no activation stores found"):
+    with pytest.raises(InvalidInputError, match="empty: no layer stores"):
         dimensionality_stage(
             [tmp_path / "empty"], {"powerlaw_method": "fix_alpha"}, tmp_path / "x.nc"
         )

@@ -15,26 +15,13 @@ import xarray as xr
 from repgeom import paths, selection, store
 from repgeom.errors import InvalidInputError
 from repgeom.representations import feature_rows, layer_depth
-from repgeom.stages.base import Arg, Config, Stage
+from repgeom.stages.base import Config, Stage
+from repgeom.stages.common import ACTIVATION_FOLDERS, activation_folders, layer_stores
 
 log = logging.getLogger(__name__)
 
 #: Dims of every score variable of ``results/classification.nc``.
 GRID = (store.MODEL, store.LAYER, store.STIMSET, "classifier", "n_train", "repeat")
-
-
-def layer_stores(activations: Sequence[str | os.PathLike[str]]) -> list[xr.Dataset]:
-    """The layer stores of activation folders: folder by folder (the config's model order),
-    each model's layers in their configured order."""
-    out = []
-    for folder in activations:
-        stores = [store.read(p, "activations") for p in Path(folder).glob("*.nc")]
-        if not stores:
-            raise InvalidInputError(f"{folder}: no layer stores; run the extraction stage first")
-        out += sorted(stores, key=lambda d: int(d.attrs["layer_index"]))
-    if not out:
-        raise InvalidInputError("no activation stores found; run the extraction stage first")
-    return out
 
 
 def class_rows(categories: np.ndarray, n_per_class: int | None = None) -> tuple[np.ndarray, list]:
@@ -176,16 +163,6 @@ def _spec(config: Config) -> dict[str, Any]:
     }
 
 
-def _inputs(config: Config) -> dict[str, list[str]]:
-    return {
-        "activations": [
-            paths.ACTIVATIONS.format(stimset=s, model=m)
-            for s in selection.classification_stimsets(config)
-            for m in config["models"]
-        ]
-    }
-
-
 STAGE = Stage(
     name="classification",
     command="classification",
@@ -193,14 +170,6 @@ STAGE = Stage(
     output=paths.CLASSIFICATION,
     spec=_spec,
     run=classification_stage,
-    inputs=_inputs,
-    args=(
-        Arg(
-            "activations",
-            "{input.activations}",
-            nargs="+",
-            positional=True,
-            help="activation folders of the categorised sets",
-        ),
-    ),
+    inputs=activation_folders(selection.classification_stimsets),
+    args=(ACTIVATION_FOLDERS,),
 )

@@ -14,7 +14,8 @@ import xarray as xr
 from repgeom import paths, store
 from repgeom.errors import InvalidInputError
 from repgeom.representations import feature_rows, layer_depth
-from repgeom.stages.base import Arg, Config, Stage
+from repgeom.stages.base import Config, Stage
+from repgeom.stages.common import ACTIVATION_FOLDERS, activation_folders, layer_stores
 
 
 def _training_of(records: list[dict], model: str, key: str = "training") -> str:
@@ -37,33 +38,30 @@ def dimensionality_stage(
     from repgeom import dimensionality as dim
 
     records = []
-    for folder in activations:
-        layer_stores = [store.read(p, "activations") for p in Path(folder).glob("*.nc")]
-        for ds in sorted(layer_stores, key=lambda d: int(d.attrs["layer_index"])):
-            X, _ = feature_rows(ds)
-            if X.shape[0] < 2:
-                raise InvalidInputError(
-                    f"{folder}: fewer than 2 stimuli; cannot compute a spectrum"
-                )
-            n_units = int(ds.attrs["n_units"])
-            lam = dim.eigenspectrum(X, n_units=n_units)
-            records.append(
-                {
-                    "model": str(ds.attrs["model"]),
-                    "training": str(ds.attrs["training"]),
-                    "architecture": str(ds.attrs.get("architecture", ds.attrs["model"])),
-                    "layer": str(ds.attrs["layer"]),
-                    "stimset": str(ds.attrs["stimset"]),
-                    "depth": layer_depth(ds.attrs["layer_index"], ds.attrs["n_layers"]),
-                    "n_units": n_units,
-                    "spectrum": lam,
-                    "ed": dim.effective_dimensionality(lam),
-                    "alpha": dim.powerlaw_exponent(lam, method=spec["powerlaw_method"]),
-                    "k80": dim.n_components_for_variance(lam, 0.8),
-                }
+    for ds in layer_stores(activations):
+        X, _ = feature_rows(ds)
+        if X.shape[0] < 2:
+            raise InvalidInputError(
+                f"{ds.attrs['stimset']}/{ds.attrs['model']}/{ds.attrs['layer']}: fewer than 2 "
+                "stimuli; cannot compute a spectrum"
             )
-    if not records:
-        raise InvalidInputError("no activation stores found; run the extraction stage first")
+        n_units = int(ds.attrs["n_units"])
+        lam = dim.eigenspectrum(X, n_units=n_units)
+        records.append(
+            {
+                "model": str(ds.attrs["model"]),
+                "training": str(ds.attrs["training"]),
+                "architecture": str(ds.attrs.get("architecture", ds.attrs["model"])),
+                "layer": str(ds.attrs["layer"]),
+                "stimset": str(ds.attrs["stimset"]),
+                "depth": layer_depth(ds.attrs["layer_index"], ds.attrs["n_layers"]),
+                "n_units": n_units,
+                "spectrum": lam,
+                "ed": dim.effective_dimensionality(lam),
+                "alpha": dim.powerlaw_exponent(lam, method=spec["powerlaw_method"]),
+                "k80": dim.n_components_for_variance(lam, 0.8),
+            }
+        )
     models = list(dict.fromkeys(r["model"] for r in records))
     layers = list(dict.fromkeys(r["layer"] for r in records))
     stimsets = list(dict.fromkeys(r["stimset"] for r in records))
@@ -107,19 +105,11 @@ def dimensionality_stage(
 
 def activation_dirs(config: Config) -> list[str]:
     """One folder of per-layer stores for every stimulus set × model."""
-    return [
-        paths.ACTIVATIONS.format(stimset=s, model=m)
-        for s in config["stimsets"]
-        for m in config["models"]
-    ]
+    return activation_folders(lambda c: c["stimsets"])(config)["activations"]
 
 
 def _spec(config: Config) -> dict[str, Any]:
     return {"powerlaw_method": config["analyses"]["powerlaw_method"]}
-
-
-def _inputs(config: Config) -> dict[str, list[str]]:
-    return {"activations": activation_dirs(config)}
 
 
 STAGE = Stage(
@@ -129,14 +119,6 @@ STAGE = Stage(
     output=paths.DIMENSIONALITY,
     spec=_spec,
     run=dimensionality_stage,
-    inputs=_inputs,
-    args=(
-        Arg(
-            "activations",
-            "{input.activations}",
-            nargs="+",
-            positional=True,
-            help="activation folders",
-        ),
-    ),
+    inputs=activation_folders(lambda config: config["stimsets"]),
+    args=(ACTIVATION_FOLDERS,),
 )

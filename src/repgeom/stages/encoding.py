@@ -16,6 +16,7 @@ import xarray as xr
 from repgeom import paths, selection, store
 from repgeom.errors import InvalidInputError
 from repgeom.representations import feature_rows, layer_depth
+from repgeom.stages import common
 from repgeom.stages.base import Arg, Config, Stage
 
 if TYPE_CHECKING:
@@ -50,14 +51,12 @@ def encoding_stage(
         if store.TIME in ds["responses"].dims:
             raise InvalidInputError(f"{path}: encoding models take still-image responses")
         datasets[str(ds.attrs["neural"])] = ds
-    layer_stores = [
-        store.read(p, "activations") for folder in activations for p in Path(folder).glob("*.nc")
-    ]
-    if not layer_stores:
-        raise InvalidInputError("no activation stores found; run the extraction stage first")
-    layer_stores.sort(key=lambda d: (str(d.attrs["model"]), int(d.attrs["layer_index"])))
-    models = list(dict.fromkeys(str(d.attrs["model"]) for d in layer_stores))
-    layers = list(dict.fromkeys(str(d.attrs["layer"]) for d in layer_stores))
+    stores = sorted(
+        common.layer_stores(activations),
+        key=lambda d: (str(d.attrs["model"]), int(d.attrs["layer_index"])),
+    )
+    models = list(dict.fromkeys(str(d.attrs["model"]) for d in stores))
+    layers = list(dict.fromkeys(str(d.attrs["layer"]) for d in stores))
     names = list(datasets)
     neuroids = [str(i) for ds in datasets.values() for i in ds[store.NEUROID_ID].values]
     col = {n: i for i, n in enumerate(neuroids)}
@@ -65,15 +64,15 @@ def encoding_stage(
     r, alpha = np.full(shape, np.nan), np.full(shape, np.nan)
     ceiling = np.full((len(names), len(neuroids)), np.nan)
     depth = np.full(shape[:2], np.nan)
-    training = {str(d.attrs["model"]): str(d.attrs["training"]) for d in layer_stores}
-    for ds in layer_stores:
+    training = {str(d.attrs["model"]): str(d.attrs["training"]) for d in stores}
+    for ds in stores:
         i, j = models.index(str(ds.attrs["model"])), layers.index(str(ds.attrs["layer"]))
         depth[i, j] = layer_depth(ds.attrs["layer_index"], ds.attrs["n_layers"])
     for k, (name, resp) in enumerate(datasets.items()):
         trials = resp["responses"].transpose(store.STIMULUS, store.REPETITION, store.NEUROID)
         cols = [col[str(i)] for i in resp[store.NEUROID_ID].values]
         ceiling[k, cols] = noise_ceiling(trials.values)[1]
-        for ds in layer_stores:
+        for ds in stores:
             if ds.attrs["stimset"] != resp.attrs["stimset"]:
                 continue
             _, aligned = store.align_stimuli(ds, resp)

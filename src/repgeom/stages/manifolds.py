@@ -16,8 +16,8 @@ import xarray as xr
 from repgeom import paths, selection, store
 from repgeom.errors import InvalidInputError
 from repgeom.representations import feature_rows, layer_depth
-from repgeom.stages.base import Arg, Config, Stage
-from repgeom.stages.classification import layer_stores
+from repgeom.stages.base import Config, Stage
+from repgeom.stages.common import ACTIVATION_FOLDERS, activation_folders, layer_stores
 
 log = logging.getLogger(__name__)
 
@@ -130,16 +130,6 @@ def _spec(config: Config) -> dict[str, Any]:
     return {"stimsets": selection.manifold_stimsets(config)}
 
 
-def _inputs(config: Config) -> dict[str, list[str]]:
-    return {
-        "activations": [
-            paths.ACTIVATIONS.format(stimset=s, model=m)
-            for s in selection.manifold_stimsets(config)
-            for m in config["models"]
-        ]
-    }
-
-
 STAGE = Stage(
     name="manifolds",
     command="manifolds",
@@ -147,14 +137,6 @@ STAGE = Stage(
     output=paths.MANIFOLDS,
     spec=_spec,
     run=manifolds_stage,
-    inputs=_inputs,
-    args=(
-        Arg(
-            "activations",
-            "{input.activations}",
-            nargs="+",
-            positional=True,
-            help="activation folders of the categorised sets",
-        ),
-    ),
+    inputs=activation_folders(selection.manifold_stimsets),
+    args=(ACTIVATION_FOLDERS,),
 )
