@@ -115,8 +115,54 @@ REPSIM_SHIM_MODULES = (
     "repsim.util",
 )
 
-REPSIM_OWN_FAILURES_SOURCE = "TO BE FILLED"
-REPSIM_OWN_FAILURES: frozenset[str] = frozenset()
+#: repsim @ ecd0a54 on itself (this project's venv: torch 2.x, scikit-learn 1.9; one thread;
+#: ``torch.qr`` → ``torch.linalg.qr`` in its test helper; a 240 s per-test limit, since
+#: ``test_inner_product[ShapeMetric[0.00][30][euclidean].100]`` loops forever there): 393 of 428
+#: pass. Its 35 failures: shape metrics' tangent geometry (alpha < 1 breaks it, as repsim's own
+#: docstring says, and float32 round-off), and two float32 invariance checks at 1e-3.
+REPSIM_OWN_FAILURES_SOURCE = (
+    "repsim @ ecd0a54 run on itself with its own tests/ (torch.qr patched, one thread): "
+    "393 passed, 35 failed"
+)
+REPSIM_OWN_FAILURES: frozenset[str] = frozenset(
+    {
+        "tests/test_geometry.py::test_contains[ShapeMetric[0.00][30][euclidean].100]",
+        "tests/test_geometry.py::test_curvature[ShapeMetric[1.00][30][euclidean].100]",
+        "tests/test_geometry.py::test_geodesic[ShapeMetric[0.00][15][angular].100]",
+        "tests/test_geometry.py::test_geodesic[ShapeMetric[0.00][15][euclidean].100]",
+        "tests/test_geometry.py::test_geodesic[ShapeMetric[0.00][30][euclidean].100]",
+        "tests/test_geometry.py::test_inner_product[ShapeMetric[0.00][15][angular].100]",
+        "tests/test_geometry.py::test_inner_product[ShapeMetric[0.00][15][euclidean].100]",
+        "tests/test_geometry.py::test_inner_product[ShapeMetric[0.00][30][angular].100]",
+        "tests/test_geometry.py::test_inner_product[ShapeMetric[0.00][30][euclidean].100]",
+        "tests/test_geometry.py::test_inner_product[ShapeMetric[0.50][15][angular].100]",
+        "tests/test_geometry.py::test_inner_product[ShapeMetric[1.00][15][angular].100]",
+        "tests/test_geometry.py::test_inner_product[ShapeMetric[1.00][30][angular].100]",
+        "tests/test_geometry.py::test_log_exp_maps[ShapeMetric[0.00][15][angular].100]",
+        "tests/test_geometry.py::test_log_exp_maps[ShapeMetric[0.00][15][euclidean].100]",
+        "tests/test_geometry.py::test_log_exp_maps[ShapeMetric[0.00][30][angular].100]",
+        "tests/test_geometry.py::test_log_exp_maps[ShapeMetric[0.00][30][euclidean].100]",
+        "tests/test_geometry.py::test_parallel_transport[ShapeMetric[0.00][15][angular].100]",
+        "tests/test_geometry.py::test_parallel_transport[ShapeMetric[0.00][15][euclidean].100]",
+        "tests/test_geometry.py::test_parallel_transport[ShapeMetric[0.00][30][angular].100]",
+        "tests/test_geometry.py::test_parallel_transport[ShapeMetric[0.00][30][euclidean].100]",
+        "tests/test_geometry.py::test_parallel_transport[ShapeMetric[0.50][15][angular].100]",
+        "tests/test_geometry.py::test_parallel_transport[ShapeMetric[0.50][15][euclidean].100]",
+        "tests/test_geometry.py::test_parallel_transport[ShapeMetric[0.50][30][angular].100]",
+        "tests/test_geometry.py::test_parallel_transport[ShapeMetric[0.50][30][euclidean].100]",
+        "tests/test_geometry.py::test_parallel_transport[ShapeMetric[1.00][15][angular].100]",
+        "tests/test_geometry.py::test_parallel_transport[ShapeMetric[1.00][15][euclidean].100]",
+        "tests/test_geometry.py::test_parallel_transport[ShapeMetric[1.00][30][angular].100]",
+        "tests/test_geometry.py::test_parallel_transport[ShapeMetric[1.00][30][euclidean].100]",
+        "tests/test_geometry.py::test_projection_by_binary_search[ShapeMetric[0.00][15][euclidean].100]",
+        "tests/test_geometry.py::test_projection_by_binary_search[ShapeMetric[0.00][30][euclidean].100]",
+        "tests/test_geometry.py::test_projection_by_tangent_iteration[ShapeMetric[0.00][15][euclidean].100]",
+        "tests/test_geometry.py::test_projection_by_tangent_iteration[ShapeMetric[0.00][30][euclidean].100]",
+        "tests/test_geometry.py::test_projection_by_tangent_iteration[ShapeMetric[1.00][30][angular].100]",
+        "tests/test_invariances.py::test_affine_invariance[Stress.Linear.100]",
+        "tests/test_invariances.py::test_scale_invariance[AngularCKA.unb.SqExp[10.000].100]",
+    }
+)
 
 PEERS: dict[str, Peer] = {
     "netrep": Peer(

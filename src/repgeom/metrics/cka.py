@@ -11,11 +11,12 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator
 
 from repgeom.errors import InvalidInputError
 from repgeom.metrics._validation import angle, as_matrix, check_same_stimuli
-from repgeom.metrics.kernels import center, hsic, resolve_kernel
+from repgeom.metrics.kernels import as_tensor, center, hsic, resolve_kernel
 from repgeom.metrics.pairwise import Scorer, as_data
 
 
@@ -66,15 +67,16 @@ class LinearCKAScorer(Scorer):
 Estimator = Literal["biased", "unbiased"]
 
 
-def _centred_gram(rep: Any, kernel: Any) -> np.ndarray:
-    """``K_c = H k(X) H`` of one representation."""
-    return center(kernel(as_matrix(as_data(rep).features, "X")))
+def _centred_gram(rep: Any, kernel: Any) -> torch.Tensor:
+    """``K_c = H k(X) H`` of one representation (torch; see
+    :func:`~repgeom.metrics.kernels.as_tensor`)."""
+    return center(kernel(as_tensor(as_data(rep).features, "X")))
 
 
 class CKAScorer(Scorer):
     """:func:`cka` split for the pairwise engine: the centred Gram matrix ``K_c`` and
     ``HSIC(K_c, K_c)`` once per representation, ``HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L))``
-    per pair."""
+    per pair (0-d tensors)."""
 
     def __init__(self, kernel: Callable | str | None = None, estimator: Estimator = "biased"):
         if estimator not in ("biased", "unbiased"):
@@ -82,42 +84,52 @@ class CKAScorer(Scorer):
         self.kernel = resolve_kernel(kernel)
         self.unbiased = estimator == "unbiased"
 
-    def prepare(self, rep: Any) -> tuple[np.ndarray, np.float64]:
+    def prepare(self, rep: Any) -> tuple[torch.Tensor, torch.Tensor]:
         K = _centred_gram(rep, self.kernel)
-        if not np.any(K):
+        if not bool(torch.any(K != 0)):
             raise InvalidInputError(
                 "a centred Gram matrix is zero (constant data): CKA is undefined"
             )
         return K, hsic(K, K, centered=True, unbiased=self.unbiased)
 
-    def score(self, a: tuple[np.ndarray, np.float64], b: tuple[np.ndarray, np.float64]) -> float:
+    def score(
+        self, a: tuple[torch.Tensor, torch.Tensor], b: tuple[torch.Tensor, torch.Tensor]
+    ) -> torch.Tensor:
         (K, hk), (L, hl) = a, b
         check_same_stimuli(K, L)
-        return float(
-            np.float64(hsic(K, L, centered=True, unbiased=self.unbiased) / np.sqrt(hk * hl))
-        )
+        return hsic(K, L, centered=True, unbiased=self.unbiased) / torch.sqrt(hk * hl)
 
 
 class AngularCKAScorer(Scorer):
     """:func:`angular_cka` split for the pairwise engine: the unit-norm point ``P`` once per
-    representation, ``arccos⟨P_X, P_Y⟩`` per pair."""
+    representation (:meth:`point`), ``arccos⟨P_X, P_Y⟩`` per pair (:meth:`distance`).
+
+    :class:`repgeom.metrics.spaces.AngularCKA` is a view of this scorer: its points and
+    ``length`` are these functions.
+    """
 
     def __init__(self, kernel: Callable | str | None = None, use_unbiased_hsic: bool = True):
         self.kernel = resolve_kernel(kernel)
         self.use_unbiased_hsic = use_unbiased_hsic
 
-    def prepare(self, rep: Any) -> np.ndarray:
+    def point(self, rep: Any) -> torch.Tensor:
+        """``P = K̃ / ‖K̃‖_F`` (m, m) with ``K̃ = H k(X) H``, its diagonal zeroed when
+        ``use_unbiased_hsic``."""
         K = _centred_gram(rep, self.kernel)
         if self.use_unbiased_hsic:
-            np.fill_diagonal(K, 0.0)
-        norm = np.linalg.norm(K)
-        if norm == 0:
+            K = K * (1 - torch.eye(K.shape[0], dtype=K.dtype, device=K.device))
+        norm = torch.linalg.norm(K)
+        if not bool(norm > 0):
             raise InvalidInputError("a centred Gram matrix is zero (constant data)")
         return K / norm
 
-    def score(self, a: np.ndarray, b: np.ndarray) -> float:
+    def distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """``arccos(clip(⟨a, b⟩_F, −1, 1))`` of two unit-norm points (0-d tensor)."""
         check_same_stimuli(a, b)
-        return float(angle(np.sum(a * b)))
+        return torch.arccos(torch.clamp(torch.sum(a * b), -1.0, 1.0))
+
+    prepare = point
+    score = distance
 
 
 def cka(
@@ -144,7 +156,7 @@ def cka(
     scorer = CKAScorer(kernel, estimator)
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     check_same_stimuli(X, Y)
-    return scorer.score(scorer.prepare(X), scorer.prepare(Y))
+    return float(scorer.score(scorer.prepare(X), scorer.prepare(Y)))
 
 
 def angular_cka(
@@ -161,4 +173,4 @@ def angular_cka(
     scorer = AngularCKAScorer(kernel, use_unbiased_hsic)
     X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
     check_same_stimuli(X, Y)
-    return scorer.score(scorer.prepare(X), scorer.prepare(Y))
+    return float(scorer.score(scorer.prepare(X), scorer.prepare(Y)))

@@ -23,6 +23,7 @@ from types import MappingProxyType
 from typing import Any, Literal, get_args
 
 import numpy as np
+import torch
 
 from repgeom.errors import InvalidInputError
 from repgeom.metrics._validation import check_kwargs
@@ -308,13 +309,40 @@ _ENTRIES = (
     ),
 )
 
-#: Every metric by its standard name (read-only).
-REGISTRY: Mapping[str, MetricInfo] = MappingProxyType({info.name: info for info in _ENTRIES})
+_TABLE: dict[str, MetricInfo] = {info.name: info for info in _ENTRIES}
+#: Every metric by its standard name (a read-only view; add entries with :func:`register`).
+REGISTRY: Mapping[str, MetricInfo] = MappingProxyType(_TABLE)
 
 
 def available() -> dict[str, MetricInfo]:
     """Every name :func:`compare` accepts, with its declared measure, axioms and parameters."""
     return dict(REGISTRY)
+
+
+def register(info: MetricInfo) -> MetricInfo:
+    """Add a metric to the registry; :func:`compare`, the pairwise engine, the workflow's
+    distance blocks and the config check then know it by ``info.name``. Returns ``info``.
+
+    A module that registers metrics is a plugin: name it in a config's ``plugins`` list (or in
+    ``$REPGEOM_PLUGINS``) and the workflow and its jobs import it (:mod:`repgeom.plugins`).
+
+    Raises
+    ------
+    InvalidInputError
+        If a different metric of that name is registered, or the measure or an axiom is not
+        one of :data:`MEASURES` / :data:`AXIOMS`.
+    """
+    name = info.name.lower()
+    if name != info.name:
+        raise InvalidInputError(f"metric name {info.name!r}: use lower case")
+    if _TABLE.get(name, info) != info:
+        raise InvalidInputError(f"a different metric named {name!r} is registered; rename one")
+    if info.measure not in MEASURES or not set(info.axioms) <= set(AXIOMS):
+        raise InvalidInputError(
+            f"metric {name!r}: measure must be one of {MEASURES} and axioms from {AXIOMS}"
+        )
+    _TABLE[name] = info
+    return info
 
 
 def get(method: str) -> MetricInfo:
@@ -331,24 +359,69 @@ def get(method: str) -> MetricInfo:
     return info
 
 
+def metric_schema(method: str) -> dict[str, Any]:
+    """The JSON schema of a workflow config's metric entry ``{method: NAME, **params}``: the
+    registry's parameter fragments, and no other key."""
+    info = get(method)
+    return {
+        "type": "object",
+        "required": ["method"],
+        "properties": {"method": {"const": info.name}, **info.params},
+        "additionalProperties": False,
+    }
+
+
 def workflow_methods() -> list[str]:
     """The names a workflow metric's ``method`` may take (the entries marked ``workflow``)."""
     return sorted(name for name, info in REGISTRY.items() if info.workflow)
 
 
-def compare(X: Any, Y: Any, method: str = "stress", **params: Any) -> np.float64:
+def _is_tensor(x: Any) -> bool:
+    return isinstance(x, torch.Tensor)
+
+
+def _as_result(value: Any, X: Any, Y: Any) -> Any:
+    """A 0-d tensor when either input is a tensor (on its device; its dtype if floating),
+    a numpy float64 otherwise."""
+    if not (_is_tensor(X) or _is_tensor(Y)):
+        return np.float64(float(value))
+    ref = X if _is_tensor(X) else Y
+    if isinstance(value, torch.Tensor):
+        return value.reshape(())
+    dtype = ref.dtype if ref.is_floating_point() else torch.float64
+    return torch.tensor(float(value), dtype=dtype, device=ref.device)
+
+
+def compare(X: Any, Y: Any, method: Any = "stress", **params: Any) -> Any:
     """Compare two representations (n_stimuli × units) with the metric ``method``.
 
-    Names are case-insensitive and the default is ``stress``, as in ``repsim.compare``;
-    ``params`` go to the metric (see :func:`available`). Returns a numpy float (so
-    repsim-style ``.item()`` works).
+    Parameters
+    ----------
+    X, Y : array, Tensor or representation
+        (m, ...) data of the same m stimuli.
+    method : str or metric space
+        A registry name (case-insensitive, default ``stress`` as in ``repsim.compare``; see
+        :func:`available`), or a metric-space object such as
+        ``repgeom.metrics.spaces.AngularCKA(m)`` (anything with ``neural_data_to_point`` and
+        ``length``), which brings its own parameters: ``params`` are then ignored, as in
+        repsim.
+    **params
+        The named metric's parameters.
+
+    Returns
+    -------
+    0-d Tensor or numpy float64
+        A tensor when an input is a tensor (differentiable where the metric is torch-native:
+        the repsim metrics, CKA), else a numpy float (so repsim-style ``.item()`` works on
+        both).
 
     Raises
     ------
     InvalidInputError
         For an unknown ``method``.
     TypeError
-        For a parameter the metric does not accept (the message lists those it does).
+        For a parameter the metric does not accept (the message lists those it does), or a
+        ``method`` that is neither a name nor a metric space.
 
     Examples
     --------
@@ -356,5 +429,14 @@ def compare(X: Any, Y: Any, method: str = "stress", **params: Any) -> np.float64
     >>> round(float(compare(X, 2 * X, method="cka")), 6)
     1.0
     """
-    scorer = get(method).bind(**params).for_set([X, Y])
-    return np.float64(scorer.score(scorer.prepare(X), scorer.prepare(Y)))
+    if isinstance(method, str):
+        scorer = get(method).bind(**params).for_set([X, Y])
+        value = scorer.score(scorer.prepare(X), scorer.prepare(Y))
+    elif hasattr(method, "neural_data_to_point") and hasattr(method, "length"):
+        value = method.length(method.neural_data_to_point(X), method.neural_data_to_point(Y))
+    else:
+        raise TypeError(
+            "method must be a metric name or a metric space (e.g. "
+            f"repgeom.metrics.spaces.Stress(m)), not {type(method).__name__}"
+        )
+    return _as_result(value, X, Y)

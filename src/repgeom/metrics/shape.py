@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 from repgeom.errors import NotFittedError
 from repgeom.metrics._base import NetrepPairwise
 from repgeom.metrics._validation import angle, as_matrix, check_same_stimuli, check_widths
+from repgeom.metrics.kernels import as_tensor
 from repgeom.metrics.pairwise import DEFAULT_BATCH_BYTES, Pair, Scorer, as_data, map_pairs
 
 ScoreMethod = Literal["angular", "euclidean"]
@@ -454,26 +455,46 @@ class PermutationMetric(NetrepPairwise, BaseEstimator):
 REPSIM_EIG_CLIP = 1e-9
 
 
-def _repsim_point(X: np.ndarray, p: int, alpha: float, unit_norm: bool) -> np.ndarray:
-    """repsim's ``neural_data_to_point`` for its shape metrics."""
-    Xc = X - X.mean(axis=0)
+def _repsim_point(X: torch.Tensor, p: int, alpha: float, unit_norm: bool) -> torch.Tensor:
+    """repsim's ``neural_data_to_point`` for its shape metrics (torch; (m, d) → (m, p)).
+
+    Centre the columns, project onto the top ``p`` principal axes (axes held fixed under
+    autograd, as repsim) or zero-pad to ``p``, partially whiten with gains
+    ``α + (1 − α) / sqrt(max(λ, 1e-9))`` on the eigenvectors of ``XᵀX / m`` (in float64 at
+    least, cast back to ``X``'s dtype), and scale to unit Frobenius norm for the angular score.
+    """
+    Xc = X - X.mean(dim=0, keepdim=True)
     if Xc.shape[1] > p:  # PCA to the top p axes, no rescaling
-        _, _, Vt = np.linalg.svd(Xc, full_matrices=False)
+        with torch.no_grad():
+            _, _, Vt = torch.linalg.svd(Xc, full_matrices=False)
         Xc = Xc @ Vt[:p].T
     elif Xc.shape[1] < p:
-        Xc = np.pad(Xc, ((0, 0), (0, p - Xc.shape[1])))
-    evals, evecs = np.linalg.eigh(Xc.T @ Xc / Xc.shape[0])
-    gain = alpha + (1 - alpha) / np.sqrt(np.maximum(evals, REPSIM_EIG_CLIP))
-    Xw = Xc @ (evecs * gain) @ evecs.T
-    return Xw / np.linalg.norm(Xw) if unit_norm else Xw
+        Xc = torch.cat([Xc, Xc.new_zeros(len(Xc), p - Xc.shape[1])], dim=1)
+    if alpha != 1:  # alpha = 1: every gain is 1, the identity
+        # in float64 at least, so that a float32 point is whitened to its own precision
+        X64 = Xc.to(torch.promote_types(Xc.dtype, torch.float64))
+        evals, evecs = torch.linalg.eigh(X64.T @ X64 / X64.shape[0])
+        gain = alpha + (1 - alpha) / torch.sqrt(torch.clamp(evals, min=REPSIM_EIG_CLIP))
+        Xc = (X64 @ (evecs * gain) @ evecs.T).to(Xc.dtype)
+    return Xc / torch.linalg.norm(Xc) if unit_norm else Xc
+
+
+def procrustes_rotation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The orthogonal ``R = U Vᵀ`` (``aᵀb = U S Vᵀ``) minimising ``‖a R − b‖_F``, held fixed
+    under autograd (the distance's gradient needs no derivative of ``R``: it is optimal)."""
+    with torch.no_grad():
+        U, _, Vh = torch.linalg.svd(a.T @ b, full_matrices=False)
+    return U @ Vh
 
 
 class RepsimShapeScorer(Scorer):
     """repsim's shape metrics for the pairwise engine.
 
-    With ``p`` given, each representation's point (projected or padded to ``p`` dims,
-    whitened, unit norm for the angular score) is prepared once; with ``p=None`` the width
-    is the pair's wider one, so only the validated matrix is prepared.
+    With ``p`` given, each representation's point (:meth:`point`: projected or padded to
+    ``p`` dims, whitened, unit norm for the angular score) is prepared once; with ``p=None``
+    the width is the pair's wider one, so only the validated matrix is prepared. The classes
+    ``AngularShapeMetric`` / ``EuclideanShapeMetric`` of :mod:`repgeom.metrics.spaces` are
+    views of this scorer.
     """
 
     def __init__(
@@ -484,23 +505,34 @@ class RepsimShapeScorer(Scorer):
         self.alpha = alpha
         self.score_method = score_method
 
-    def _point(self, X: np.ndarray, p: int) -> np.ndarray:
+    def _point(self, X: torch.Tensor, p: int) -> torch.Tensor:
         return _repsim_point(X, p, self.alpha, self.score_method == "angular")
 
-    def prepare(self, rep: Any) -> np.ndarray:
-        X = as_matrix(as_data(rep).features, "X")
-        return X if self.p is None else self._point(X, self.p)
+    def point(self, rep: Any, p: int | None = None) -> torch.Tensor:
+        """The (m, p) point of one representation (``p`` defaults to the scorer's)."""
+        p = self.p if p is None else p
+        X = as_tensor(as_data(rep).features, "X")
+        return X if p is None else self._point(X, p)
 
-    def score(self, a: np.ndarray, b: np.ndarray) -> float:
+    prepare = point
+
+    def distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Distance of two points after Procrustes alignment of ``a`` to ``b`` (0-d tensor):
+        ``‖a R − b‖_F`` (euclidean) or ``arccos(⟨a R, b⟩ / (‖a‖ ‖b‖))`` (angular), where
+        ``⟨a R, b⟩ = ‖aᵀb‖_*``."""
         check_same_stimuli(a, b)
+        aligned = a @ procrustes_rotation(a, b)
+        if self.score_method == "angular":
+            cosine = torch.sum(aligned * b) / torch.sqrt(torch.sum(a * a) * torch.sum(b * b))
+            return torch.arccos(torch.clamp(cosine, -1.0, 1.0))
+        return torch.linalg.norm(aligned - b)
+
+    def score(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         if self.p is None:
+            check_same_stimuli(a, b)
             p = max(a.shape[1], b.shape[1])
             a, b = self._point(a, p), self._point(b, p)
-        nuclear = float(np.linalg.svd(a.T @ b, compute_uv=False).sum())
-        sq_a, sq_b = float(np.sum(a**2)), float(np.sum(b**2))
-        if self.score_method == "angular":
-            return float(angle(nuclear / np.sqrt(sq_a * sq_b)))
-        return float(np.sqrt(max(sq_a + sq_b - 2 * nuclear, 0.0)))
+        return self.distance(a, b)
 
 
 def repsim_shape_distance(
@@ -524,6 +556,6 @@ def repsim_shape_distance(
     The two libraries agree at α = 1, and in angle at α = 0.
     """
     scorer = RepsimShapeScorer(p, alpha, score_method)
-    X, Y = as_matrix(X, "X"), as_matrix(Y, "Y")
+    X, Y = as_tensor(X, "X"), as_tensor(Y, "Y")
     check_same_stimuli(X, Y)
-    return scorer.score(scorer.prepare(X), scorer.prepare(Y))
+    return float(scorer.score(scorer.prepare(X), scorer.prepare(Y)))

@@ -1,0 +1,3 @@
+"""repsim.geometry.curvature → repgeom.geometry."""
+
+from repgeom.geometry import alexandrov  # noqa: F401

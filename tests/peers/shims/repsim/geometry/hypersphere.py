@@ -1,0 +1,3 @@
+"""repsim.geometry.hypersphere → repgeom.geometry."""
+
+from repgeom.geometry import HyperSphere  # noqa: F401

@@ -1,0 +1,3 @@
+"""repsim.geometry.trig → repgeom.geometry."""
+
+from repgeom.geometry import angle, slerp  # noqa: F401

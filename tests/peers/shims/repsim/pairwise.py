@@ -1,0 +1,3 @@
+"""repsim.pairwise → repgeom.geometry."""
+
+from repgeom.geometry import pairwise_compare as compare  # noqa: F401

@@ -1,0 +1,3 @@
+"""repsim.stats → repgeom.geometry."""
+
+from repgeom.geometry import ManifoldPCA, SphericalMDS  # noqa: F401

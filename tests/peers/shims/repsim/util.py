@@ -1,0 +1,3 @@
+"""repsim.util → repgeom.geometry."""
+
+from repgeom.geometry import CompareType, pdist2, upper_triangle  # noqa: F401
