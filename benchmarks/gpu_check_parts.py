@@ -160,6 +160,18 @@ def on_gpu(device: torch.device, ok: bool) -> bool | None:
     return ok if device.type == "cuda" else None
 
 
+def check_minutes(
+    report: Any, device: torch.device, k_target: int, minutes: float, limit: float
+) -> None:
+    """Check the minutes extrapolated to ``K = k_target`` against ``limit`` (on the GPU only)."""
+    report.check(
+        f"minutes for K = {k_target} (extrapolated)",
+        round(minutes, 2),
+        f"< {limit:g}",
+        on_gpu(device, minutes < limit),
+    )
+
+
 def even_sample(items: list, n: int) -> list:
     return items[:: max(1, len(items) // n)][:n]
 
@@ -441,12 +453,7 @@ def part_dsa(report: Any, device_name: str, size: str, deadline: float) -> None:
     report.check(
         "mean |device - cpu| on the sample", mean_abs, f"<= {DSA_TOL}", mean_abs <= DSA_TOL
     )
-    report.check(
-        f"minutes for K = {DSA_K_TARGET} (extrapolated)",
-        round(minutes, 2),
-        f"< {DSA_MINUTES}",
-        on_gpu(device, minutes < DSA_MINUTES),
-    )
+    check_minutes(report, device, DSA_K_TARGET, minutes, DSA_MINUTES)
     report.update(
         headline=f"K={s['k']} ({len(pairs)} pairs of {s['n'] * s['n_delays']}²) in "
         f"{t_fit + t_score:.1f} s; mean |Δ| vs cpu {mean_abs:.1e}; K={DSA_K_TARGET} ≈ "
@@ -711,12 +718,7 @@ def part_shape(report: Any, device_name: str, size: str, deadline: float) -> Non
         extrapolated_minutes_scaling_all_time_by_pairs=round(t_all * k_pairs / pairs / 60, 2),
     )
     report.check("max |device - float64 cpu| (rad)", diff, f"<= {SHAPE_TOL}", diff <= SHAPE_TOL)
-    report.check(
-        f"minutes for K = {SHAPE_K_TARGET} (extrapolated)",
-        round(minutes, 2),
-        f"< {SHAPE_MINUTES:g}",
-        on_gpu(device, minutes < SHAPE_MINUTES),
-    )
+    check_minutes(report, device, SHAPE_K_TARGET, minutes, SHAPE_MINUTES)
     report.update(
         headline=f"K={s['k']} ({pairs} pairs of {s['n_stimuli']}×{s['n_units']}) in "
         f"{t_all:.1f} s ({pairs / t_all:.0f} pairs/s), max |Δ| {diff:.1e}; "

@@ -27,6 +27,7 @@ from sklearn.metrics import log_loss
 from sklearn.metrics.pairwise import euclidean_distances
 
 from repgeom.errors import InvalidInputError, ShapeMismatchError
+from repgeom.metrics._validation import real_matrix
 
 __all__ = [
     "CLASSIFIERS",
@@ -44,26 +45,13 @@ CLASSIFIERS = ("prototype", "linear")
 #: The fewest classes the study's scoring accepts (scikit-learn's ``top_k_accuracy_score``
 #: treats two classes as a binary problem and raises on a two-column score matrix).
 MIN_CLASSES = 3
+#: What a NaN/inf message about the features suggests.
+FINITE_HINT = "remove or impute them before classifying"
 
 
 # --------------------------------------------------------------------------------------------
 # validation
 # --------------------------------------------------------------------------------------------
-
-
-def _features(X: np.ndarray, what: str) -> np.ndarray:
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ShapeMismatchError(f"{what} has shape {X.shape}; expected (n_samples, n_units)")
-    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
-        raise InvalidInputError(f"{what} has dtype {X.dtype}; expected real numbers")
-    X = X.astype(np.float64, copy=False)
-    if not np.isfinite(X).all():
-        bad = int((~np.isfinite(X)).sum())
-        raise InvalidInputError(
-            f"{what} holds {bad} NaN/inf value(s); remove or impute them before classifying"
-        )
-    return X
 
 
 def _int_labels(y: np.ndarray, n_rows: int, what: str) -> np.ndarray:
@@ -89,8 +77,8 @@ def _int_labels(y: np.ndarray, n_rows: int, what: str) -> np.ndarray:
 def _check_split(
     X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray, y_test: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    X_train = _features(X_train, "X_train")
-    X_test = _features(X_test, "X_test")
+    X_train = real_matrix(X_train, "X_train", FINITE_HINT)
+    X_test = real_matrix(X_test, "X_test", FINITE_HINT)
     if X_train.shape[1] != X_test.shape[1]:
         raise ShapeMismatchError(
             f"X_train has {X_train.shape[1]} units but X_test has {X_test.shape[1]}; "
@@ -229,12 +217,8 @@ def logistic_performance(
 
     Parameters
     ----------
-    X_train : ndarray of shape (n_train, n_units)
-    y_train : ndarray of shape (n_train,)
-        Integer labels; every class ``0..K-1`` appears (K >= 3).
-    X_test : ndarray of shape (n_test, n_units)
-    y_test : ndarray of shape (n_test,)
-        Integer labels in ``0..K-1``.
+    X_train, y_train, X_test, y_test : ndarray
+        As in :func:`prototype_performance`.
     canonical : bool
         Fit in the principal axes of ``X_train`` (:func:`canonical_basis`), so that raw
         features and any rotation of them (the reduced ``Z = U S``) give the same numbers. The
@@ -365,7 +349,7 @@ def nshot_arrays(
         raise InvalidInputError(
             f"classifier {classifier!r} is unknown; expected one of {CLASSIFIERS}"
         )
-    X = _features(features, "features")
+    X = real_matrix(features, "features", FINITE_HINT)
     _, block = class_blocks(labels, X.shape[0])
     n_classes = X.shape[0] // block
     n_train = [int(n) for n in n_train]

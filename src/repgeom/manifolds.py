@@ -14,6 +14,7 @@ import numpy as np
 import xarray as xr
 
 from repgeom.errors import InvalidInputError, ShapeMismatchError
+from repgeom.metrics._validation import real_matrix
 
 __all__ = ["METRICS", "projection_distances", "projection_distance_arrays"]
 
@@ -22,17 +23,7 @@ METRICS = ("centroid_distances", "scaled_projections", "projections_raw")
 
 
 def _check(features: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
-    X = np.asarray(features)
-    if X.ndim != 2:
-        raise ShapeMismatchError(f"features has shape {X.shape}; expected (n_stimuli, n_units)")
-    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
-        raise InvalidInputError(f"features has dtype {X.dtype}; expected real numbers")
-    X = X.astype(np.float64, copy=False)
-    if not np.isfinite(X).all():
-        bad = int((~np.isfinite(X)).sum())
-        raise InvalidInputError(
-            f"features holds {bad} NaN/inf value(s); remove or impute them first"
-        )
+    X = real_matrix(features, "features", "remove or impute them first")
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
         raise ShapeMismatchError(

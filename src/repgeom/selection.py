@@ -249,13 +249,25 @@ def classification_samples(config: Config) -> int:
     return max(spec["n_train"]) + spec["n_test"]
 
 
-def _classification_problem(config: Config, stimset: str) -> str | None:
-    """Why ``stimset`` cannot be classified (None: it can)."""
+def _still_categories(
+    config: Config, stimset: str, analysis: str
+) -> tuple[dict[str, int] | None, str | None]:
+    """The category sizes of a still set (:func:`category_sizes`) and None, or None and why
+    ``analysis`` (e.g. "the manifold geometry") cannot take the set: clips, or categories that
+    cannot be counted."""
     if not is_still(config, stimset):
-        return "it holds clips; the few-shot readout takes still images"
+        return None, f"it holds clips; {analysis} takes still images"
     sizes = category_sizes(config, stimset)
     if sizes is None:
-        return "its categories cannot be counted (is its path there?)"
+        return None, "its categories cannot be counted (is its path there?)"
+    return sizes, None
+
+
+def _classification_problem(config: Config, stimset: str) -> str | None:
+    """Why ``stimset`` cannot be classified (None: it can)."""
+    sizes, problem = _still_categories(config, stimset, "the few-shot readout")
+    if sizes is None:
+        return problem
     if len(sizes) < MIN_CLASSES_CLASSIFICATION:
         return (
             f"it has {len(sizes)} categor{'y' if len(sizes) == 1 else 'ies'} "
@@ -277,11 +289,9 @@ def _classification_problem(config: Config, stimset: str) -> str | None:
 
 def _manifold_problem(config: Config, stimset: str) -> str | None:
     """Why ``stimset`` cannot enter the manifold geometry (None: it can)."""
-    if not is_still(config, stimset):
-        return "it holds clips; the manifold geometry takes still images"
-    sizes = category_sizes(config, stimset)
+    sizes, problem = _still_categories(config, stimset, "the manifold geometry")
     if sizes is None:
-        return "its categories cannot be counted (is its path there?)"
+        return problem
     if len(sizes) < MIN_CLASSES_MANIFOLDS:
         return f"it has {len(sizes)} category; projection distances need at least 2"
     small = {c: n for c, n in sizes.items() if n < MIN_PER_CLASS_MANIFOLDS}

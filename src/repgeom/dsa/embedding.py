@@ -3,7 +3,7 @@ dsa-metric's name: :func:`embed_signal_torch`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -34,6 +34,34 @@ def as_series(data: Any, name: str = "data") -> np.ndarray:
     return check_finite(X, name)
 
 
+ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
+
+
+def _delay_blocks(
+    X: ArrayT, n_delays: int, delay_interval: int, min_length: int, too_short: str
+) -> list[ArrayT]:
+    """The ``d = n_delays`` time slices of the Hankel embedding of ``X`` (time on axis −2),
+    newest first: slice k is ``X[..., span − kτ : T − kτ, :]`` with ``span = (d−1)τ``.
+
+    Raises :class:`InvalidInputError` when ``d`` or ``τ`` is below 1, or with ``too_short``
+    (a :meth:`str.format` template of ``T``, ``n_delays``, ``delay_interval`` and
+    ``need = span + min_length``) when the embedding keeps fewer than ``min_length`` time points.
+    """
+    if n_delays < 1 or delay_interval < 1:
+        raise InvalidInputError(
+            f"n_delays and delay_interval must be ≥ 1; got {n_delays} and {delay_interval}"
+        )
+    T = X.shape[-2]
+    span = (n_delays - 1) * delay_interval
+    if T - span < min_length:
+        raise InvalidInputError(
+            too_short.format(
+                T=T, n_delays=n_delays, delay_interval=delay_interval, need=span + min_length
+            )
+        )
+    return [X[..., span - k * delay_interval : T - k * delay_interval, :] for k in range(n_delays)]
+
+
 def delay_embed(data: Any, n_delays: int = 1, delay_interval: int = 1) -> np.ndarray:
     """Hankel embedding with ``d = n_delays`` blocks spaced ``τ = delay_interval`` apart.
 
@@ -42,20 +70,14 @@ def delay_embed(data: Any, n_delays: int = 1, delay_interval: int = 1) -> np.nda
     embedded one by one into (K × T' × nd).
     """
     X = as_series(data)
-    if n_delays < 1 or delay_interval < 1:
-        raise InvalidInputError(
-            f"n_delays and delay_interval must be ≥ 1; got {n_delays} and {delay_interval}"
-        )
-    T = X.shape[-2]
-    span = (n_delays - 1) * delay_interval
-    if T - span < 2:
-        raise InvalidInputError(
-            f"{T} time points are too few for n_delays={n_delays} with "
-            f"delay_interval={delay_interval}: the embedding needs at least {span + 2}"
-        )
-    blocks = [
-        X[..., span - k * delay_interval : T - k * delay_interval, :] for k in range(n_delays)
-    ]
+    blocks = _delay_blocks(
+        X,
+        n_delays,
+        delay_interval,
+        2,
+        "{T} time points are too few for n_delays={n_delays} with "
+        "delay_interval={delay_interval}: the embedding needs at least {need}",
+    )
     return np.concatenate(blocks, axis=-1)
 
 
@@ -86,18 +108,12 @@ def embed_signal_torch(data: Any, n_delays: int, delay_interval: int = 1) -> tor
         raise InvalidInputError(
             f"data must be (time × dims) or (trials × time × dims); got shape {tuple(X.shape)}"
         )
-    if n_delays < 1 or delay_interval < 1:
-        raise InvalidInputError(
-            f"n_delays and delay_interval must be ≥ 1; got {n_delays} and {delay_interval}"
-        )
-    T = X.shape[-2]
-    span = (n_delays - 1) * delay_interval
-    if T - span < 1:
-        raise InvalidInputError(
-            f"The number of delays is too large for the number of time points in the data: "
-            f"{T} time points, n_delays={n_delays}, delay_interval={delay_interval}"
-        )
-    blocks = [
-        X[..., span - k * delay_interval : T - k * delay_interval, :] for k in range(n_delays)
-    ]
+    blocks = _delay_blocks(
+        X,
+        n_delays,
+        delay_interval,
+        1,
+        "The number of delays is too large for the number of time points in the data: "
+        "{T} time points, n_delays={n_delays}, delay_interval={delay_interval}",
+    )
     return torch.cat(blocks, dim=-1)

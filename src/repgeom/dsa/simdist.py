@@ -496,14 +496,6 @@ class SimilarityTransformDist:
             raise NotFittedError("call fit(A, B) (or pass A and B) before score()")
         return self.score_
 
-    def fit_score(
-        self,
-        A: Any,
-        B: Any,
-        iters: int | None = None,
-        lr: float | None = None,
-        score_method: ScoreMethod | None = None,
-        group: Group | None = None,
-    ) -> float:
-        """Fit and return the distance (a float)."""
-        return self.fit(A, B, iters, lr, score_method, group).score_
+    def fit_score(self, A: Any, B: Any, *args: Any, **kwargs: Any) -> float:
+        """Fit (the arguments of :meth:`fit`) and return the distance (a float)."""
+        return self.fit(A, B, *args, **kwargs).score_

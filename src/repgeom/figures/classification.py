@@ -28,8 +28,6 @@ from repgeom.figures.base import Config, Figure
 from repgeom.figures.ed_encoding import _annotate, emptiest_corner, log_ticks
 from repgeom.figures.panels import model_colors
 
-SMALL = style.MIN_FONT_PT
-
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     if np.std(x) == 0 or np.std(y) == 0:
@@ -153,14 +151,7 @@ def render(
         for n, mk in markers.items()
     ]
     handles.append(Line2D([], [], ls="--", color="0.4", lw=0.8, label="chance"))
-    fig.legend(
-        handles=handles,
-        title="colour: model",
-        loc="outside right upper",
-        fontsize=SMALL,
-        title_fontsize=8,
-        frameon=False,
-    )
+    style.model_legend(fig, handles)
     fig.suptitle("Few-shot readout vs effective dimensionality and encoding", fontsize=11)
     return style.save(fig, out_stem, inputs)
 
@@ -181,5 +172,5 @@ FIGURE = Figure(
     drawn=_drawn,
     inputs=_inputs,
     render=render,
-    spec=lambda config: {"ed_stimset": selection.ed_stimset(config)},
+    spec=style.ed_stimset_spec,
 )

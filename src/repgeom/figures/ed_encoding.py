@@ -343,6 +343,6 @@ FIGURE = Figure(
     drawn=_drawn,
     inputs=lambda config: [paths.DIMENSIONALITY, paths.ENCODING],
     render=render,
-    spec=lambda config: {"ed_stimset": selection.ed_stimset(config)},
+    spec=style.ed_stimset_spec,
     table=from_table,
 )

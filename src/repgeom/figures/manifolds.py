@@ -126,14 +126,7 @@ def render(
         if image is not None:
             fig.colorbar(image, ax=ax_maps, label="scaled projection", shrink=0.8, pad=0.01)
     handles = [Line2D([], [], marker="o", ms=5, lw=0.9, color=colours[m], label=m) for m in models]
-    fig.legend(
-        handles=handles,
-        title="colour: model",
-        loc="outside right upper",
-        fontsize=SMALL,
-        title_fontsize=8,
-        frameon=False,
-    )
+    style.model_legend(fig, handles)
     fig.suptitle("Class-manifold geometry: projection distances per layer", fontsize=11)
     return style.save(fig, out_stem, inputs)
 
@@ -147,5 +140,5 @@ FIGURE = Figure(
     drawn=_drawn,
     inputs=lambda config: [paths.MANIFOLDS, paths.DIMENSIONALITY],
     render=render,
-    spec=lambda config: {"ed_stimset": selection.ed_stimset(config)},
+    spec=style.ed_stimset_spec,
 )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -15,8 +16,9 @@ matplotlib.use("Agg")  # figures are files; never open a window (headless CI, SL
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 import xarray as xr  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
 
-from repgeom import store  # noqa: E402
+from repgeom import selection, store  # noqa: E402
 from repgeom.paths import FIGURE_EXTS as EXTS  # noqa: E402
 
 #: Resolution of the PNG files.
@@ -61,6 +63,25 @@ def model_markers(kinds: Sequence[str]) -> dict[str, str]:
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">")
 #: Smallest text of the study figures, in points at the saved size.
 MIN_FONT_PT = 7.5
+
+
+def model_legend(fig: plt.Figure, handles: Sequence[Artist]) -> None:
+    """The study figures' legend of ``handles`` (one colour per model first), outside the
+    axes at the upper right, titled "colour: model"."""
+    fig.legend(
+        handles=handles,
+        title="colour: model",
+        loc="outside right upper",
+        fontsize=MIN_FONT_PT,
+        title_fontsize=8,
+        frameon=False,
+    )
+
+
+def ed_stimset_spec(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The spec of a figure that reads effective dimensionality: the stimulus set it is
+    measured on (:func:`repgeom.selection.ed_stimset`)."""
+    return {"ed_stimset": selection.ed_stimset(config)}
 
 
 def save(

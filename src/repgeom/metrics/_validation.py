@@ -53,6 +53,21 @@ def as_matrix(X: Any, name: str = "X", *, min_rows: int = 2) -> np.ndarray:
     return check_finite(X, name)
 
 
+def real_matrix(X: Any, name: str = "X", hint: str = FINITE_HINT) -> np.ndarray:
+    """Return ``X``, a 2-d array of real numbers, as a finite float64 (n_stimuli, n_units)
+    matrix (no reshaping, no conversion from tensors or labelled arrays: see :func:`as_matrix`).
+
+    Raises :class:`ShapeMismatchError` unless ``X`` is 2-d and :class:`InvalidInputError` for a
+    non-numeric or complex dtype or NaN/inf entries (the message ends with ``hint``).
+    """
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ShapeMismatchError(f"{name} has shape {X.shape}; expected (n_stimuli, n_units)")
+    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise InvalidInputError(f"{name} has dtype {X.dtype}; expected real numbers")
+    return check_finite(X.astype(np.float64, copy=False), name, hint)
+
+
 def check_same_stimuli(X: np.ndarray, Y: np.ndarray) -> None:
     """Raise :class:`ShapeMismatchError` unless both matrices have the same number of rows."""
     if X.shape[0] != Y.shape[0]:

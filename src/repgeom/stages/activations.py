@@ -14,7 +14,7 @@ import numpy as np
 import xarray as xr
 
 from repgeom import paths, selection, store
-from repgeom.stages.base import Arg, Config, Stage
+from repgeom.stages.base import ON_DEVICE, Arg, Config, Stage
 
 if TYPE_CHECKING:
     import torch
@@ -172,11 +172,8 @@ STAGE = Stage(
     spec=_spec,
     run=activations_stage,
     inputs=_inputs,
-    device=True,
-    gpu=True,
-    threads=2,
     mem_mb=4000,
-    benchmark=True,
+    **ON_DEVICE,
     args=(
         Arg("stimset", "{wildcards.stimset}", help="the stimulus set's name"),
         Arg("model", "{wildcards.model}", help="the model's name in the config"),

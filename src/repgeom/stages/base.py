@@ -79,6 +79,11 @@ class Arg:
         return self.source if self.positional else f"--{self.name} {self.source}"
 
 
+#: The :class:`Stage` settings of a stage that runs on the configured device (a GPU when the
+#: config asks for CUDA), with two CPU threads and a benchmark file: ``Stage(..., **ON_DEVICE)``.
+ON_DEVICE: Mapping[str, Any] = {"device": True, "gpu": True, "threads": 2, "benchmark": True}
+
+
 @dataclass(frozen=True)
 class Stage:
     """One workflow stage, declared once.

@@ -14,9 +14,14 @@ import xarray as xr
 
 from repgeom import paths, selection, store
 from repgeom.errors import InvalidInputError
-from repgeom.representations import feature_rows, layer_depth
+from repgeom.representations import feature_rows
 from repgeom.stages.base import Config, Stage
-from repgeom.stages.common import ACTIVATION_FOLDERS, activation_folders, layer_stores
+from repgeom.stages.common import (
+    ACTIVATION_FOLDERS,
+    LayerGrid,
+    activation_folders,
+    layer_stores,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,27 +90,17 @@ def classification_stage(
     classifiers = list(spec["classifiers"])
     need = max(n_train) + n_test
     stores = layer_stores(activations)
-    models = list(dict.fromkeys(str(d.attrs["model"]) for d in stores))
-    layers = list(dict.fromkeys(str(d.attrs["layer"]) for d in stores))
-    stimsets = list(dict.fromkeys(str(d.attrs["stimset"]) for d in stores))
+    grid = LayerGrid.of(stores)
+    models, layers, stimsets = grid.models, grid.layers, grid.stimsets
     names = ["top1", "top5", "mrr"] + (["log_likelihood"] if "linear" in classifiers else [])
     shape = (len(models), len(layers), len(stimsets), len(classifiers), len(n_train), n_repeats)
     scores = {name: np.full(shape, np.nan) for name in names}
-    depth = np.full(shape[:2], np.nan)
-    n_units = np.full(shape[:2], np.nan)
     n_classes = np.zeros(len(stimsets), dtype=int)
-    training, architecture = {}, {}
     for ds in stores:
         model, layer, stimset = (str(ds.attrs[k]) for k in ("model", "layer", "stimset"))
         if store.TIME in ds["features"].dims:
             raise InvalidInputError(f"{stimset}: clips; the few-shot readout takes still images")
-        i, j, k = models.index(model), layers.index(layer), stimsets.index(stimset)
-        training[model], architecture[model] = (
-            str(ds.attrs["training"]),
-            str(ds.attrs.get("architecture", model)),
-        )
-        depth[i, j] = layer_depth(ds.attrs["layer_index"], ds.attrs["n_layers"])
-        n_units[i, j] = int(ds.attrs["n_units"])
+        i, j, k = grid.index(ds)
         try:
             rows, classes = class_rows(ds[store.CATEGORY].values, need)
         except InvalidInputError as exc:
@@ -131,19 +126,11 @@ def classification_stage(
             "n_classes": (store.STIMSET, n_classes),
             "chance_top1": (store.STIMSET, chance[:, 0]),
             "chance_mrr": (store.STIMSET, chance[:, 1]),
-            "layer_depth": ((store.MODEL, store.LAYER), depth),
-            "n_units": ((store.MODEL, store.LAYER), n_units),
+            **grid.layer_variables(),
         },
-        coords={
-            store.MODEL: models,
-            store.LAYER: layers,
-            store.STIMSET: stimsets,
-            "classifier": classifiers,
-            "n_train": n_train,
-            "repeat": np.arange(n_repeats),
-            "training": (store.MODEL, [training[m] for m in models]),
-            "architecture": (store.MODEL, [architecture[m] for m in models]),
-        },
+        coords=grid.coords(
+            {"classifier": classifiers, "n_train": n_train, "repeat": np.arange(n_repeats)}
+        ),
     )
     ds["mrr"].attrs["definition"] = "mean over test samples of 1 / rank of the true class"
     ds.attrs.update(

@@ -1,17 +1,21 @@
 """What several stages share: their representation and activation-folder arguments and inputs,
-the layer stores of activation folders, and the distance store the comparison stages write."""
+the layer stores of activation folders and their (model, layer, stimset) grid, and the distance
+store the comparison stages write."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from repgeom import paths, selection, store
 from repgeom.errors import InvalidInputError
+from repgeom.representations import layer_depth
 from repgeom.stages.base import Arg, Config
 
 Paths = Sequence[str | os.PathLike[str]]
@@ -69,6 +73,72 @@ def layer_stores(activations: Paths) -> list[xr.Dataset]:
     if not out:
         raise InvalidInputError("no activation stores found; run the extraction stage first")
     return out
+
+
+@dataclass(frozen=True)
+class LayerGrid:
+    """The (model, layer, stimset) grid of layer stores, in first-seen order, with what each
+    layer's stores tell of it: ``depth`` and ``n_units`` (model, layer; NaN where a model lacks
+    the layer), ``training`` and ``architecture`` per model."""
+
+    models: list[str]
+    layers: list[str]
+    stimsets: list[str]
+    depth: np.ndarray
+    n_units: np.ndarray
+    training: list[str]
+    architecture: list[str]
+
+    @classmethod
+    def of(cls, stores: Sequence[xr.Dataset]) -> LayerGrid:
+        """The grid of ``stores`` (as :func:`layer_stores` returns them)."""
+        models = list(dict.fromkeys(str(d.attrs["model"]) for d in stores))
+        layers = list(dict.fromkeys(str(d.attrs["layer"]) for d in stores))
+        stimsets = list(dict.fromkeys(str(d.attrs["stimset"]) for d in stores))
+        depth = np.full((len(models), len(layers)), np.nan)
+        n_units = np.full((len(models), len(layers)), np.nan)
+        training, architecture = {}, {}
+        for ds in stores:
+            model = str(ds.attrs["model"])
+            i, j = models.index(model), layers.index(str(ds.attrs["layer"]))
+            training[model] = str(ds.attrs["training"])
+            architecture[model] = str(ds.attrs.get("architecture", model))
+            depth[i, j] = layer_depth(ds.attrs["layer_index"], ds.attrs["n_layers"])
+            n_units[i, j] = int(ds.attrs["n_units"])
+        return cls(
+            models,
+            layers,
+            stimsets,
+            depth,
+            n_units,
+            [training[m] for m in models],
+            [architecture[m] for m in models],
+        )
+
+    def index(self, ds: xr.Dataset) -> tuple[int, int, int]:
+        """The (model, layer, stimset) position of a layer store."""
+        return (
+            self.models.index(str(ds.attrs["model"])),
+            self.layers.index(str(ds.attrs["layer"])),
+            self.stimsets.index(str(ds.attrs["stimset"])),
+        )
+
+    def layer_variables(self) -> dict[str, tuple[tuple[str, str], np.ndarray]]:
+        """The ``layer_depth`` and ``n_units`` variables (model, layer) of a result store."""
+        layer = (store.MODEL, store.LAYER)
+        return {"layer_depth": (layer, self.depth), "n_units": (layer, self.n_units)}
+
+    def coords(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The coords of a result store over the grid: model, layer, stimset, then ``extra``,
+        then ``training`` and ``architecture`` on model."""
+        return {
+            store.MODEL: self.models,
+            store.LAYER: self.layers,
+            store.STIMSET: self.stimsets,
+            **(extra or {}),
+            "training": (store.MODEL, self.training),
+            "architecture": (store.MODEL, self.architecture),
+        }
 
 
 def representation_inputs(config: Config, **wildcards: str) -> dict[str, list[str]]:

@@ -13,13 +13,14 @@ import xarray as xr
 
 from repgeom import paths, store
 from repgeom.errors import InvalidInputError
-from repgeom.representations import feature_rows, layer_depth
+from repgeom.representations import feature_rows
 from repgeom.stages.base import Config, Stage
-from repgeom.stages.common import ACTIVATION_FOLDERS, activation_folders, layer_stores
-
-
-def _training_of(records: list[dict], model: str, key: str = "training") -> str:
-    return next(r[key] for r in records if r["model"] == model)
+from repgeom.stages.common import (
+    ACTIVATION_FOLDERS,
+    LayerGrid,
+    activation_folders,
+    layer_stores,
+)
 
 
 def dimensionality_stage(
@@ -37,66 +38,44 @@ def dimensionality_stage(
     """
     from repgeom import dimensionality as dim
 
+    stores = layer_stores(activations)
+    grid = LayerGrid.of(stores)
     records = []
-    for ds in layer_stores(activations):
+    for ds in stores:
         X, _ = feature_rows(ds)
         if X.shape[0] < 2:
             raise InvalidInputError(
                 f"{ds.attrs['stimset']}/{ds.attrs['model']}/{ds.attrs['layer']}: fewer than 2 "
                 "stimuli; cannot compute a spectrum"
             )
-        n_units = int(ds.attrs["n_units"])
-        lam = dim.eigenspectrum(X, n_units=n_units)
+        lam = dim.eigenspectrum(X, n_units=int(ds.attrs["n_units"]))
         records.append(
             {
-                "model": str(ds.attrs["model"]),
-                "training": str(ds.attrs["training"]),
-                "architecture": str(ds.attrs.get("architecture", ds.attrs["model"])),
-                "layer": str(ds.attrs["layer"]),
-                "stimset": str(ds.attrs["stimset"]),
-                "depth": layer_depth(ds.attrs["layer_index"], ds.attrs["n_layers"]),
-                "n_units": n_units,
+                "index": grid.index(ds),
                 "spectrum": lam,
                 "ed": dim.effective_dimensionality(lam),
                 "alpha": dim.powerlaw_exponent(lam, method=spec["powerlaw_method"]),
                 "k80": dim.n_components_for_variance(lam, 0.8),
             }
         )
-    models = list(dict.fromkeys(r["model"] for r in records))
-    layers = list(dict.fromkeys(r["layer"] for r in records))
-    stimsets = list(dict.fromkeys(r["stimset"] for r in records))
     n_spec = max(len(r["spectrum"]) for r in records)
-    shape = (len(models), len(layers), len(stimsets))
+    shape = (len(grid.models), len(grid.layers), len(grid.stimsets))
     ed, alpha, k80 = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
     spectrum = np.full((*shape, n_spec), np.nan)
-    depth = np.full(shape[:2], np.nan)
-    n_units = np.full(shape[:2], np.nan)
     for r in records:
-        i, j, k = models.index(r["model"]), layers.index(r["layer"]), stimsets.index(r["stimset"])
+        i, j, k = r["index"]
         ed[i, j, k], alpha[i, j, k], k80[i, j, k] = r["ed"], r["alpha"], r["k80"]
         spectrum[i, j, k, : len(r["spectrum"])] = r["spectrum"]
-        depth[i, j], n_units[i, j] = r["depth"], r["n_units"]
-    grid = (store.MODEL, store.LAYER, store.STIMSET)
+    cells = (store.MODEL, store.LAYER, store.STIMSET)
     ds = xr.Dataset(
         {
-            "effective_dimensionality": (grid, ed),
-            "alpha": (grid, alpha),
-            "n_components_80": (grid, k80),
-            "eigenspectrum": ((*grid, store.SPECTRUM_INDEX), spectrum),
-            "layer_depth": ((store.MODEL, store.LAYER), depth),
-            "n_units": ((store.MODEL, store.LAYER), n_units),
+            "effective_dimensionality": (cells, ed),
+            "alpha": (cells, alpha),
+            "n_components_80": (cells, k80),
+            "eigenspectrum": ((*cells, store.SPECTRUM_INDEX), spectrum),
+            **grid.layer_variables(),
         },
-        coords={
-            store.MODEL: models,
-            store.LAYER: layers,
-            store.STIMSET: stimsets,
-            store.SPECTRUM_INDEX: np.arange(1, n_spec + 1),
-            "training": (store.MODEL, [_training_of(records, m) for m in models]),
-            "architecture": (
-                store.MODEL,
-                [_training_of(records, m, "architecture") for m in models],
-            ),
-        },
+        coords=grid.coords({store.SPECTRUM_INDEX: np.arange(1, n_spec + 1)}),
     )
     ds["alpha"].attrs["method"] = spec["powerlaw_method"]
     ds.attrs.update(store.provenance("dimensionality", config=spec))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from repgeom import paths, selection, store
 from repgeom.blocks import Block
 from repgeom.representations import load_representations
-from repgeom.stages.base import Arg, Config, Stage
+from repgeom.stages.base import ON_DEVICE, Arg, Config, Stage
 from repgeom.stages.common import (
     REPRESENTATION_ARGS,
     Paths,
@@ -84,11 +84,8 @@ STAGE = Stage(
     run=distances_block_stage,
     inputs=representation_inputs,
     files=representation_files,
-    device=True,
-    gpu=True,
-    threads=2,
     mem_mb=4000,
-    benchmark=True,
+    **ON_DEVICE,
     args=(
         *REPRESENTATION_ARGS,
         Arg("block", "{wildcards.block}", help="the block, 'i-j' (see repgeom.blocks.Block)"),

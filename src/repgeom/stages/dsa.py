@@ -13,7 +13,7 @@ from repgeom import paths, store
 from repgeom.errors import InvalidInputError
 from repgeom.reduce import principal_axes
 from repgeom.representations import Representation, load_representations
-from repgeom.stages.base import Config, Stage
+from repgeom.stages.base import ON_DEVICE, Config, Stage
 from repgeom.stages.common import (
     REPRESENTATION_ARGS,
     Paths,
@@ -87,9 +87,6 @@ STAGE = Stage(
     run=dsa_stage,
     inputs=representation_inputs,
     files=representation_files,
-    device=True,
-    gpu=True,
-    threads=2,
-    benchmark=True,
+    **ON_DEVICE,
     args=REPRESENTATION_ARGS,
 )

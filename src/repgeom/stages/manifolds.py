@@ -15,9 +15,14 @@ import xarray as xr
 
 from repgeom import paths, selection, store
 from repgeom.errors import InvalidInputError
-from repgeom.representations import feature_rows, layer_depth
+from repgeom.representations import feature_rows
 from repgeom.stages.base import Config, Stage
-from repgeom.stages.common import ACTIVATION_FOLDERS, activation_folders, layer_stores
+from repgeom.stages.common import (
+    ACTIVATION_FOLDERS,
+    LayerGrid,
+    activation_folders,
+    layer_stores,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +60,8 @@ def manifolds_stage(
     from repgeom.manifolds import METRICS, projection_distance_arrays
 
     stores = layer_stores(activations)
-    models = list(dict.fromkeys(str(d.attrs["model"]) for d in stores))
-    layers = list(dict.fromkeys(str(d.attrs["layer"]) for d in stores))
-    stimsets = list(dict.fromkeys(str(d.attrs["stimset"]) for d in stores))
+    grid = LayerGrid.of(stores)
+    models, layers, stimsets = grid.models, grid.layers, grid.stimsets
     categories: list[str] = []
     counts: dict[str, dict[str, int]] = {}
     for ds in stores:
@@ -70,18 +74,11 @@ def manifolds_stage(
     K = len(categories)
     values = np.full((len(models), len(layers), len(stimsets), len(METRICS), K, K), np.nan)
     pair_mean = np.full(values.shape[:4], np.nan)
-    depth = np.full((len(models), len(layers)), np.nan)
-    n_units = np.full((len(models), len(layers)), np.nan)
-    training, architecture = {}, {}
     for ds in stores:
         model, layer, stimset = (str(ds.attrs[k]) for k in ("model", "layer", "stimset"))
         if store.TIME in ds["features"].dims:
             raise InvalidInputError(f"{stimset}: clips; the manifold geometry takes still images")
-        i, j, k = models.index(model), layers.index(layer), stimsets.index(stimset)
-        training[model] = str(ds.attrs["training"])
-        architecture[model] = str(ds.attrs.get("architecture", model))
-        depth[i, j] = layer_depth(ds.attrs["layer_index"], ds.attrs["n_layers"])
-        n_units[i, j] = int(ds.attrs["n_units"])
+        i, j, k = grid.index(ds)
         try:
             arrays, cats = projection_distance_arrays(
                 feature_rows(ds)[0],
@@ -107,19 +104,9 @@ def manifolds_stage(
             "projection_distances": (GRID, values),
             "pair_mean": (GRID[:4], pair_mean),
             "n_stimuli": ((store.STIMSET, SOURCE), n_stimuli),
-            "layer_depth": ((store.MODEL, store.LAYER), depth),
-            "n_units": ((store.MODEL, store.LAYER), n_units),
+            **grid.layer_variables(),
         },
-        coords={
-            store.MODEL: models,
-            store.LAYER: layers,
-            store.STIMSET: stimsets,
-            "metric": list(METRICS),
-            SOURCE: categories,
-            TARGET: categories,
-            "training": (store.MODEL, [training[m] for m in models]),
-            "architecture": (store.MODEL, [architecture[m] for m in models]),
-        },
+        coords=grid.coords({"metric": list(METRICS), SOURCE: categories, TARGET: categories}),
     )
     out_ds["pair_mean"].attrs["definition"] = "mean over ordered pairs of distinct categories"
     out_ds.attrs.update(store.provenance("manifolds", config=spec))
