@@ -205,7 +205,10 @@ def test_changing_one_models_config_reruns_only_its_jobs(finished, tmp_path):
         (("architecture: resnet18", "architecture: resnet181"), "unknown architecture 'resnet181'"),
         (("batch_size: 8", "batch_sise: 8"), "batch_sise"),
         (("kind: gratings", "kind: gratins"), "'gratins' is not one of"),
-        (("alpha: 1.0}", "alpha: 3.0}"), "metrics.shape: method 'linear_shape'"),
+        (
+            ("alpha: 1.0}", "alpha: 3.0}"),
+            "metrics.shape.alpha: 3.0 is greater than the maximum of 1",
+        ),
         (("comparator: spearman", "comparator: pearson"), "'pearson' is not one of"),
     ],
 )
