@@ -78,7 +78,7 @@ def as_data(rep: Any) -> Data:
     return Data(rep)
 
 
-def resolve_device(device: torch.device | str | None) -> torch.device | None:
+def _as_device(device: torch.device | str | None) -> torch.device | None:
     """``None`` stays ``None`` (numpy on this CPU); anything else becomes a torch.device."""
     return None if device is None else torch.device(device)
 
@@ -276,7 +276,7 @@ def pairwise_matrix(
         block.members, desc="prepare", disable=None if progress is None else not progress
     )
     prepared = {k: scorer.prepare(train[k]) for k in members}
-    device = resolve_device(device)
+    device = _as_device(device)
     if not pairs:
         return D_train, D_test
     if test is None:
