@@ -10,7 +10,7 @@ min_version("9.0")
 # (Snakemake would otherwise merge them into the default, adding its models and sets).
 if not workflow.overwrite_configfiles:
 
-    configfile: "config.yaml"
+    configfile: f"{workflow.basedir}/config.yaml"
 
 
 wildcard_constraints:
@@ -21,6 +21,18 @@ wildcard_constraints:
 
 
 include: "workflow/rules/common.smk"
+
+
+# results/, figures/ and logs/ (and .snakemake/) go to the config's output_dir
+workdir: repgeom_config.output_dir(config)
+
+
+# A run killed earlier left Snakemake's lock behind: resume without `--unlock` when no other
+# run of this directory is alive (repgeom.runlock).
+if workflow.is_main_process:
+    runlock.claim()
+
+
 include: "workflow/rules/stimuli.smk"
 include: "workflow/rules/neural.smk"
 include: "workflow/rules/training.smk"

@@ -8,12 +8,16 @@ Examples
     repgeom models                    # torchvision architectures repgeom can build
     repgeom inspect results/dimensionality.nc
     repgeom check-config config.yaml  # validate a config without running anything
+    repgeom neural check rec.nc --stimset photos   # validate your recordings before a run
 
 The stage commands (one per declaration in :data:`repgeom.stages.STAGES`: ``stimuli``,
 ``neural``, ``train``, ``extract``, ``dimensionality``, ``encoding``, ``classification``,
 ``manifolds``, ``distances-block``, ``distances-combine``, ``rdms``, ``dsa``, ``dsa-tutorial``;
 and ``figure``) are what the Snakemake rules call; each takes its part of the config as a JSON
-``--spec``. ``repgeom figure ed_encoding --table data.csv`` draws the study's figure from a
+``--spec``. A stage command may offer other actions, which are not workflow steps
+(:class:`repgeom.stages.base.StageAction`): ``repgeom neural check FILE --stimset NAME`` checks a
+recordings file against a stimulus set of a config (``repgeom neural --help`` describes the
+format). ``repgeom figure ed_encoding --table data.csv`` draws the study's figure from a
 published per-layer table instead of result stores.
 """
 
@@ -28,6 +32,7 @@ from collections.abc import Iterator, Sequence
 from repgeom import __version__
 from repgeom.errors import RepgeomError
 from repgeom.stages import STAGES
+from repgeom.stages.base import ACTION_DEST
 
 log = logging.getLogger("repgeom")
 
@@ -237,7 +242,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.func(args)
     except RepgeomError as exc:
-        print(f"repgeom {args.command}: error: {exc}", file=sys.stderr)
+        action = getattr(args, ACTION_DEST, None)
+        command = f"{args.command} {action}" if action else args.command
+        print(f"repgeom {command}: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head`
         sys.stderr.close()

@@ -57,15 +57,48 @@ def _dotted(path: Iterator[Any]) -> str:
     return ".".join(str(p) for p in path) or "<top level>"
 
 
+def _problems(errors: list[jsonschema.ValidationError]) -> list[str]:
+    """One line per problem of the schema violations, ``key.path: problem``. An unknown key is
+    named once with the closest valid keys of its section; a required key that such a
+    suggestion names is not reported again (``layer:`` for ``layers:`` is one mistake)."""
+    lines, suggested = [], set()
+    for error in errors:
+        if error.validator != "additionalProperties" or not isinstance(error.instance, Mapping):
+            continue
+        section = _dotted(error.path) if error.path else "the top level"
+        allowed = sorted(error.schema.get("properties", {}))
+        for key in sorted(set(error.instance) - set(allowed)):
+            close = difflib.get_close_matches(str(key), allowed, n=2, cutoff=0.6)
+            suggested |= {(tuple(error.path), c) for c in close}
+            hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+            lines.append(
+                f"{_dotted([*error.path, key])}: unknown key; {hint}{section} takes {allowed}"
+            )
+    for error in errors:
+        if error.validator == "additionalProperties":
+            continue
+        if error.validator == "required" and isinstance(error.instance, Mapping):
+            missing = [k for k in error.validator_value if k not in error.instance]
+            if all((tuple(error.path), k) in suggested for k in missing):
+                continue
+        lines.append(f"{_dotted(error.path)}: {error.message}")
+    return lines
+
+
 def validate(config: Mapping[str, Any]) -> dict[str, Any]:
     """Return a copy of ``config`` with defaults filled in; raise :class:`ConfigError` listing
-    every violation as ``key.path: problem``."""
+    every violation as ``key.path: problem`` (an unknown key with the closest valid keys).
+
+    The Snakefile validates with this function too (not Snakemake's ``validate``, which
+    appends the whole schema to the message)."""
     config = copy.deepcopy(dict(config))
     errors = sorted(_Validator(schema()).iter_errors(config), key=lambda e: list(e.path))
-    if errors:
-        lines = [f"  {_dotted(e.path)}: {e.message}" for e in errors]
+    lines = _problems(errors)
+    if lines:
         raise ConfigError(
-            "invalid config:\n" + "\n".join(lines) + f"\n(the schema is {SCHEMA_PATH})"
+            "invalid config:\n"
+            + "\n".join(f"  {line}" for line in lines)
+            + f"\n(every key is described in {SCHEMA_PATH})"
         )
     return config
 
@@ -110,6 +143,7 @@ def check(config: Mapping[str, Any]) -> None:
                 raise ConfigError(f"analyses.{section}.{key}: {stimset!r} does not hold {need}")
     for name, metric in analyses.get("distances", {}).get("metrics", {}).items():
         check_metric_entry(f"analyses.distances.metrics.{name}", metric)
+    _check_distance_sizes(config)
     from repgeom.selection import check_study_stimsets
 
     check_study_stimsets(config)  # classification / manifolds sets, ed_stimset
@@ -144,6 +178,140 @@ def check(config: Mapping[str, Any]) -> None:
             raise ConfigError(f"{key}: {exc}") from exc
         except TypeError as exc:  # bad constructor kwargs
             raise ConfigError(f"{key}.kwargs: {exc}") from exc
+
+
+#: The environment variable through which the workflow's jobs learn where the run was
+#: started (the base of the config's relative paths; set by the Snakefile's main process).
+LAUNCH_DIR = "REPGEOM_LAUNCH_DIR"
+
+
+def launch_dir(*, main_process: bool = True) -> Path:
+    """The folder the config's relative paths are relative to: the working directory of the
+    process that starts the workflow (which exports it in ``$REPGEOM_LAUNCH_DIR``, so that a
+    job re-reading the config elsewhere, e.g. on a cluster node inside ``output_dir``,
+    resolves them the same way)."""
+    if main_process or LAUNCH_DIR not in os.environ:
+        os.environ[LAUNCH_DIR] = os.getcwd()
+    return Path(os.environ[LAUNCH_DIR])
+
+
+def output_dir(config: Mapping[str, Any]) -> Path:
+    """The absolute folder of a config's results/, figures/ and logs/ (``output_dir``, relative
+    to :func:`launch_dir`)."""
+    return Path(os.environ.get(LAUNCH_DIR, os.getcwd())) / config.get("output_dir", ".")
+
+
+def _is_file_setting(weights: str) -> bool:
+    """Whether a model's ``weights`` names a file (rather than untrained or a torchvision
+    weights name such as ``DEFAULT``)."""
+    return Path(weights).suffix in (".pt", ".pth") or os.sep in weights
+
+
+def resolve_paths(config: Mapping[str, Any], base: str | os.PathLike[str]) -> dict[str, Any]:
+    """A copy of a validated config whose relative file paths are made absolute against
+    ``base``: stimulus-set ``path``s, recordings' ``path``s, weights files and ``.py`` plugins
+    (what jobs open, wherever they run)."""
+    config = copy.deepcopy(dict(config))
+    base = Path(base)
+
+    def absolute(value: str) -> str:
+        return str(base / Path(value).expanduser())
+
+    for section in ("stimsets", "neural"):
+        for spec in config.get(section, {}).values():
+            if "path" in spec:
+                spec["path"] = absolute(spec["path"])
+    for spec in config.get("models", {}).values():
+        if _is_file_setting(str(spec.get("weights", "untrained"))):
+            spec["weights"] = absolute(spec["weights"])
+    config["plugins"] = [absolute(p) if p.endswith(".py") else p for p in config.get("plugins", [])]
+    return config
+
+
+def _check_distance_sizes(config: Mapping[str, Any]) -> None:
+    """A distance matrix needs two representations (model layers and neural datasets of the
+    stimulus set)."""
+    from repgeom.selection import distance_metrics, distance_stimsets, n_representations
+
+    if not distance_metrics(config):
+        return
+    for stimset in distance_stimsets(config):
+        k = n_representations(config, stimset)
+        if k < 2:
+            raise ConfigError(
+                f"analyses.distances: stimulus set {stimset!r} has {k} representation"
+                f"{'' if k == 1 else 's'} (model layers plus neural datasets on it), and a "
+                "distance needs two; add a model layer or a neural dataset on it, or set "
+                "analyses.distances.metrics: {} to compare nothing"
+            )
+
+
+def check_inputs(config: Mapping[str, Any]) -> None:
+    """The checks of a (validated, :func:`check`-ed) config that read files or build models,
+    done once before a run (the Snakefile's main process, ``repgeom check-config``):
+
+    - every stimulus set's and recording's ``path`` exists and is of the right kind (an image
+      folder with images, a ``.npy`` / ``.nc`` file, a recordings file; its content is checked
+      when it is loaded, or beforehand with ``repgeom neural check``);
+    - every pretrained weights file exists and passes its hash check
+      (:func:`repgeom.models.zoo.verify_weights`);
+    - every model takes the image size of every stimulus set it sees (a shape-only forward
+      pass, :func:`repgeom.models.zoo.input_size_problem`).
+
+    Raises
+    ------
+    ConfigError
+        Naming the config key, the file and the fix.
+    """
+    from repgeom.models.zoo import UNTRAINED, input_size_problem, verify_weights
+    from repgeom.stimuli.loaders import IMAGE_SUFFIXES
+
+    for name, spec in config["stimsets"].items():
+        if spec["kind"] not in ("image_folder", "array_file"):
+            continue
+        path = Path(spec["path"])
+        key = f"stimsets.{name}.path"
+        if spec["kind"] == "image_folder":
+            if not path.is_dir():
+                raise ConfigError(f"{key}: image folder {path} does not exist; fix the path")
+            if not any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.rglob("*")):
+                raise ConfigError(
+                    f"{key}: {path} holds no images (suffixes {sorted(IMAGE_SUFFIXES)})"
+                )
+        elif not path.is_file():
+            raise ConfigError(f"{key}: {path} does not exist; fix the path")
+        elif path.suffix not in (".npy", ".nc"):
+            raise ConfigError(f"{key}: {path} is neither a .npy array nor a .nc stimuli store")
+    for name, spec in config.get("neural", {}).items():
+        if spec["kind"] == "file" and not Path(spec["path"]).is_file():
+            raise ConfigError(
+                f"neural.{name}.path: recordings file {spec['path']} does not exist; fix the "
+                "path (the README's 'Your own data' describes the file)"
+            )
+    for name, spec in config["models"].items():
+        if spec["weights"] not in UNTRAINED:
+            try:
+                verify_weights(spec["architecture"], spec["weights"])
+            except RepgeomError as exc:
+                raise ConfigError(f"models.{name}.weights: {exc}") from exc
+        for stimset, size in sorted(_image_sizes(config).items()):
+            problem = input_size_problem(spec["architecture"], size, spec.get("kwargs"))
+            if problem is None:
+                continue
+            reason, side = problem
+            fix = f"set stimsets.{stimset}.size: {side or 'a size it takes'}"
+            if side is not None:
+                fix += (
+                    f", or build it for {size} px with models.{name}.kwargs: {{image_size: {size}}}"
+                )
+            raise ConfigError(
+                f"models.{name}: {reason}, but stimulus set {stimset!r} is {size} px; {fix}"
+            )
+
+
+def _image_sizes(config: Mapping[str, Any]) -> dict[str, int]:
+    """The side in pixels of every stimulus set's images (every model sees every set)."""
+    return {name: int(spec.get("size", 64)) for name, spec in config["stimsets"].items()}
 
 
 def check_metric_entry(key: str, entry: Mapping[str, Any]) -> None:
@@ -185,8 +353,11 @@ def check_metric_entry(key: str, entry: Mapping[str, Any]) -> None:
         raise ConfigError(f"{key}: {exc}") from exc
 
 
-def load(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a YAML config, validate it against the schema (filling defaults) and check it."""
+def load(path: str | os.PathLike[str], *, inputs: bool = True) -> dict[str, Any]:
+    """Read a YAML config, validate it against the schema (filling defaults), make its
+    relative paths absolute (relative to the working directory, as the workflow does) and
+    check it, with its files, weights and image sizes unless ``inputs`` is false
+    (:func:`check_inputs`)."""
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text())
@@ -196,9 +367,11 @@ def load(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path} must hold a mapping of config keys, found {type(raw).__name__}")
-    config = validate(raw)
+    config = resolve_paths(validate(raw), Path.cwd())
     from repgeom.plugins import activate
 
     activate(config["plugins"])
     check(config)
+    if inputs:
+        check_inputs(config)
     return config

@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.model_selection import KFold
 
 from repgeom.errors import InvalidInputError, ShapeMismatchError
-from repgeom.metrics._validation import as_matrix, check_finite, check_same_stimuli
+from repgeom.metrics._validation import as_matrix, check_same_stimuli
 
 Model = Literal["ridge", "kernel_ridge", "pls"]
 Backend = Literal["numpy", "torch", "torch_cuda"]
@@ -223,14 +223,41 @@ def fit_encoding(
     )
 
 
+def _nan_mean(x: np.ndarray, axis: int) -> np.ndarray:
+    """Mean over ``axis`` of the non-NaN entries; NaN where there is none (no warning)."""
+    ok = ~np.isnan(x)
+    count = ok.sum(axis=axis)
+    total = np.where(ok, x, 0.0).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def pearson_r_complete(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """:func:`pearson_r` per column over the rows where both values are present (not NaN);
+    NaN for a column with fewer than 3 such rows."""
+    ok = ~(np.isnan(y_true) | np.isnan(y_pred))
+    if ok.all():
+        return pearson_r(y_true, y_pred)
+    n = ok.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = np.where(ok, y_true, 0.0)
+        b = np.where(ok, y_pred, 0.0)
+        da = np.where(ok, y_true - a.sum(0) / np.maximum(n, 1), 0.0)
+        db = np.where(ok, y_pred - b.sum(0) / np.maximum(n, 1), 0.0)
+        denom = np.sqrt((da**2).sum(0) * (db**2).sum(0))
+        r = np.where(denom > 0, (da * db).sum(0) / denom, 0.0)
+    return np.where(n >= 3, r, np.nan)
+
+
 def noise_ceiling(
     trials: np.ndarray, n_splits: int = 20, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Split-half reliability with the Spearman–Brown correction.
+    """Split-half reliability with the Spearman–Brown correction; NaN marks a missing trial.
 
     Parameters
     ----------
     trials : ndarray of shape (n_stimuli, n_repetitions, n_neuroids)
+        Single trials; NaN where a trial was not recorded (inf is an error).
     n_splits : int
         Random splits of the repetitions into halves.
     seed : int
@@ -247,6 +274,11 @@ def noise_ceiling(
     ``ceiling = 2 r_half / (1 + r_half)`` estimates the reliability of the mean over all R
     repetitions. repgeom normalises encoding scores as ``r / ceiling`` (Brain-Score's
     convention); some papers divide by ``sqrt(ceiling)`` instead.
+
+    Missing trials: a half-mean is the mean of the half's valid trials; a stimulus enters a
+    split's correlation for a neuroid when both halves hold a valid trial of it (a split with
+    fewer than 3 such stimuli gives no ``r_s``); ``r_half`` is the mean over the splits that
+    give one (NaN if none). Without NaN this is exactly the estimator above.
     """
     trials = np.asarray(trials, dtype=np.float64)
     if trials.ndim != 3:
@@ -255,14 +287,27 @@ def noise_ceiling(
         )
     if trials.shape[1] < 2:
         raise InvalidInputError("a split-half ceiling needs at least 2 repetitions")
-    check_finite(trials, "trials")
+    n_inf = int(np.isinf(trials).sum())
+    if n_inf:
+        raise InvalidInputError(
+            f"trials hold {n_inf} inf values; NaN marks a missing trial, inf is never valid"
+        )
+    missing = np.isnan(trials)
     rng = np.random.default_rng(seed)
     n_rep = trials.shape[1]
     rs = []
     for _ in range(n_splits):
         perm = rng.permutation(n_rep)
-        half_a = trials[:, perm[: n_rep // 2]].mean(axis=1)
-        half_b = trials[:, perm[n_rep // 2 :]].mean(axis=1)
-        rs.append(pearson_r(half_a, half_b))
-    r_half = np.mean(rs, axis=0)
+        if missing.any():
+            half_a = _nan_mean(trials[:, perm[: n_rep // 2]], axis=1)
+            half_b = _nan_mean(trials[:, perm[n_rep // 2 :]], axis=1)
+            rs.append(pearson_r_complete(half_a, half_b))
+        else:
+            half_a = trials[:, perm[: n_rep // 2]].mean(axis=1)
+            half_b = trials[:, perm[n_rep // 2 :]].mean(axis=1)
+            rs.append(pearson_r(half_a, half_b))
+    if missing.any():
+        r_half = _nan_mean(np.asarray(rs), axis=0)
+    else:
+        r_half = np.mean(rs, axis=0)
     return r_half, 2 * r_half / (1 + r_half)

@@ -27,6 +27,40 @@ def is_still(config: Config, stimset: str) -> bool:
     return config["stimsets"][stimset]["kind"] not in CLIP_KINDS
 
 
+def stimset_files(config: Config, stimset: str) -> list[str]:
+    """The user's files a stimulus set is built from (the stimuli rule's inputs, so that a
+    changed, added or removed image reruns exactly what depends on the set): every image of an
+    ``image_folder`` (sorted), the file of an ``array_file``, nothing for a built-in set."""
+    spec = config["stimsets"][stimset]
+    if spec["kind"] == "array_file":
+        return [spec["path"]]
+    if spec["kind"] == "image_folder":
+        from pathlib import Path
+
+        from repgeom.stimuli.loaders import IMAGE_SUFFIXES
+
+        root = Path(spec["path"])
+        if root.is_dir():
+            return sorted(str(p) for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    return []
+
+
+def recording_files(config: Config, neural: str) -> list[str]:
+    """The user's recordings file of a neural dataset (``kind: file``), else nothing."""
+    spec = config["neural"][neural]
+    return [spec["path"]] if spec["kind"] == "file" else []
+
+
+def weights_files(config: Config, model: str) -> list[str]:
+    """The pretrained weights file a model loads (a local file or the torch cache's), else
+    nothing: the extraction rule's input, so that replacing the file reruns the model."""
+    from repgeom.models.zoo import weights_file
+
+    spec = config["models"][model]
+    path = weights_file(spec["architecture"], spec["weights"])
+    return [] if path is None else [str(path)]
+
+
 def neural_on(config: Config, stimset: str) -> list[str]:
     """Neural datasets recorded on ``stimset``."""
     return [n for n, spec in config.get("neural", {}).items() if spec["stimset"] == stimset]
@@ -89,14 +123,18 @@ def rsa_metric(config: Config) -> str | None:
 
 
 def dsa_sets(config: Config) -> list[str]:
-    """Clip sets analysed with DSA, plus ``tutorial`` for the circle / oval / walk systems."""
+    """Clip sets analysed with DSA, plus ``tutorial`` for the circle / oval / walk systems
+    (``tutorial.enabled``: true, false, or null for "when there are clip sets")."""
     spec = config["analyses"]["dsa"]
     if not spec["enabled"]:
         return []
     clipsets = spec.get("clipsets")
     if clipsets is None:
         clipsets = [s for s in config["stimsets"] if not is_still(config, s)]
-    return [*clipsets, *([paths.DSA_TUTORIAL] if spec["tutorial"]["enabled"] else [])]
+    tutorial = spec["tutorial"]["enabled"]
+    if tutorial is None:  # the default: the tutorial beside the config's own clip sets
+        tutorial = bool(clipsets)
+    return [*clipsets, *([paths.DSA_TUTORIAL] if tutorial else [])]
 
 
 def representation_files(config: Config, stimset: str) -> dict[str, list[str]]:
@@ -121,6 +159,29 @@ def representation_inputs(config: Config, stimset: str) -> dict[str, list[str]]:
         ],
         "neural": representation_files(config, stimset)["neural"],
     }
+
+
+def representation_attrs(config: Config, stimset: str) -> list[dict[str, Any]]:
+    """What the stores of :func:`representation_files` will say of themselves (the attrs that
+    name and label a representation: :func:`repgeom.representations.load_representations`'s
+    ``described``), predicted from the config alone."""
+    layers = [
+        {
+            "schema": "activations",
+            "stimset": stimset,
+            "model": model,
+            "layer": layer,
+            "training": model_training(config, model),
+            "layer_index": index,
+            "n_layers": len(spec["layers"]),
+        }
+        for model, spec in config["models"].items()
+        for index, layer in enumerate(spec["layers"])
+    ]
+    brains = [
+        {"schema": "neural", "stimset": stimset, "neural": n} for n in neural_on(config, stimset)
+    ]
+    return layers + brains
 
 
 def n_representations(config: Config, stimset: str) -> int:

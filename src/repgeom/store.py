@@ -19,7 +19,10 @@ schema                    required variables (dims)
                           source_category, target_category)
 ========================  =====================================================================
 
-Every stimulus-indexed store has a ``stimulus_id`` coordinate on ``stimulus``.
+Every stimulus-indexed store has a ``stimulus_id`` coordinate on ``stimulus``. Floating-point
+data are finite, except in result grids (NaN: a layer a model lacks, a pair outside a block)
+and in a neural store's ``responses``, where NaN marks a missing trial (``inf`` never passes;
+:mod:`repgeom.neural.trials` has the conventions).
 """
 
 from __future__ import annotations
@@ -81,6 +84,10 @@ PROVENANCE_KEYS = (
     "schema",
 )
 
+#: The environment variable through which the workflow hands every job the hash of the whole
+#: run's config (set by the Snakefile; not a rule param, so that it reruns nothing).
+RUN_CONFIG_HASH = "REPGEOM_CONFIG_HASH"
+
 #: Placeholder for provenance fields that do not apply (netCDF attrs cannot be None).
 NOT_APPLICABLE = "n/a"
 
@@ -136,6 +143,10 @@ OTHER_ARTIFACTS = frozenset({"weights"})
 #: Result schemas where NaN means "not there": a layer a model lacks, a pair outside a block.
 RESULT_GRIDS = frozenset({"dimensionality", "encoding", "distances", "classification", "manifolds"})
 
+#: Variables where NaN marks a missing value (a trial not recorded), by schema; inf is still
+#: an error there.
+NAN_ALLOWED: dict[str, frozenset[str]] = {"neural": frozenset({"responses"})}
+
 #: Schemas whose data are indexed by stimulus and therefore need ``stimulus_id``.
 STIMULUS_INDEXED = frozenset({"stimuli", "neural", "activations", "rdms"})
 
@@ -163,7 +174,10 @@ def provenance(
     schema : str
         One of :data:`SCHEMAS` (or :data:`OTHER_ARTIFACTS`).
     config : mapping, optional
-        The (validated) config the store was made with; only its hash is kept.
+        The part of the config the store was made from (a stage's spec); its hash is
+        ``spec_hash``. ``config_hash`` is the hash of the whole run's config, which the
+        workflow hands every job in ``$REPGEOM_CONFIG_HASH`` (so every store one run writes
+        carries the same value); outside the workflow it is the spec's hash too.
     model, layer, weights, seed : optional
         What produced the data; ``"n/a"`` where it does not apply.
     **extra
@@ -171,9 +185,11 @@ def provenance(
     """
     if schema not in SCHEMAS and schema not in OTHER_ARTIFACTS:
         raise SchemaError(f"unknown store schema {schema!r}; expected one of {sorted(SCHEMAS)}")
+    spec_hash = config_hash(config) if config is not None else NOT_APPLICABLE
     attrs: dict[str, str | int | float] = {
         "repgeom_version": __version__,
-        "config_hash": config_hash(config) if config is not None else NOT_APPLICABLE,
+        "config_hash": os.environ.get(RUN_CONFIG_HASH) or spec_hash,
+        "spec_hash": spec_hash,
         "model": model if model is not None else NOT_APPLICABLE,
         "layer": layer if layer is not None else NOT_APPLICABLE,
         "weights": weights if weights is not None else NOT_APPLICABLE,
@@ -189,7 +205,8 @@ def check(ds: xr.Dataset, schema: str, *, source: str | os.PathLike[str] = "<mem
     """Raise :class:`SchemaError` unless ``ds`` is a valid store of ``schema``.
 
     Checks the required variables and their dims, ``stimulus_id`` on stimulus-indexed stores
-    (present, unique), finite floating-point data, and the provenance attrs.
+    (present, unique), finite floating-point data (NaN allowed in result grids and in
+    :data:`NAN_ALLOWED`), and the provenance attrs.
     """
     where = f"{source}"
     if schema not in SCHEMAS:
@@ -210,7 +227,14 @@ def check(ds: xr.Dataset, schema: str, *, source: str | os.PathLike[str] = "<mem
                 "transpose or rename the dims to match"
             )
         values = ds[spec.name].values
-        if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
+        if spec.name in NAN_ALLOWED.get(schema, ()) and np.issubdtype(values.dtype, np.floating):
+            n_inf = int(np.isinf(values).sum())
+            if n_inf:
+                raise SchemaError(
+                    f"{where}: variable {spec.name!r} holds {n_inf} inf values; NaN marks a "
+                    "missing value, inf is never valid"
+                )
+        elif np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
             if schema not in RESULT_GRIDS:  # a model may lack a layer: NaN there
                 bad = int((~np.isfinite(values)).sum())
                 raise SchemaError(
@@ -343,3 +367,74 @@ def check_same_ids(
             f"{len(only_b)} only in the {names[1]} ({only_b[:shown]}); both must index the same "
             "stimuli (check which stimulus set the data were recorded on)"
         )
+
+
+def stimulus_ids(ds: xr.Dataset) -> list[str]:
+    """A store's ``stimulus_id`` values as strings, in its order."""
+    return [str(i) for i in ds[STIMULUS_ID].values]
+
+
+def select_stimuli(ds: xr.Dataset, ids: Iterable[str]) -> xr.Dataset:
+    """``ds`` restricted to the stimuli ``ids``, in that order (each must be in ``ds``)."""
+    position = {s: i for i, s in enumerate(stimulus_ids(ds))}
+    return ds.isel({STIMULUS: [position[str(s)] for s in ids]})
+
+
+def n_ids(n: int) -> str:
+    """``"1 stimulus id is"`` or ``"n stimulus ids are"``, for messages."""
+    return "1 stimulus id is" if n == 1 else f"{n} stimulus ids are"
+
+
+def check_known_ids(
+    ids: Iterable[str],
+    known: Iterable[str],
+    *,
+    source: str | os.PathLike[str],
+    reference: str,
+    shown: int = 5,
+) -> None:
+    """Raise :class:`ShapeMismatchError` if ``ids`` (of the file ``source``) hold ids that are
+    not in ``known`` (those of ``reference``, e.g. ``"stimulus set photos"``).
+
+    A store may cover a subset of a stimulus set, never more: the message lists a few ids that
+    are in ``source`` but not in ``reference`` and a few of ``reference``'s own.
+    """
+    known = list(known)
+    known_set = set(known)
+    unknown = [i for i in dict.fromkeys(ids) if i not in known_set]
+    if unknown:
+        raise ShapeMismatchError(
+            f"{n_ids(len(unknown))} in {source} but not in {reference}: "
+            f"{unknown[:shown]}{' ...' if len(unknown) > shown else ''} ({reference} has "
+            f"{len(known)} ids, e.g. {known[:3]}); the data may cover a subset of the stimulus "
+            "set, never other stimuli (check which stimulus set they were recorded on)"
+        )
+
+
+def common_stimuli(
+    reference: Iterable[str],
+    others: Mapping[str, Iterable[str]],
+    *,
+    reference_name: str,
+) -> list[str]:
+    """The ids of ``reference`` (in its order) that every one of ``others`` (file → ids) also
+    holds; each of ``others`` must be a subset of ``reference``.
+
+    Raises
+    ------
+    ShapeMismatchError
+        If one of ``others`` holds an id that is not in ``reference`` (naming the file and the
+        side of each id), or if no stimulus is common to all.
+    """
+    reference = [str(i) for i in reference]
+    common = set(reference)
+    for source, ids in others.items():
+        ids = [str(i) for i in ids]
+        check_known_ids(ids, reference, source=source, reference=reference_name)
+        common &= set(ids)
+    if not common:
+        raise ShapeMismatchError(
+            f"no stimulus of {reference_name} is in every one of {sorted(others)}; the data "
+            "share no stimuli to compare on"
+        )
+    return [i for i in reference if i in common]

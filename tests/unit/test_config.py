@@ -26,7 +26,7 @@ def test_default_config_is_valid_and_gets_defaults(default):
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda c: c.update(batchsize=3), r"<top level>: Additional properties .*'batchsize'"),
+        (lambda c: c.update(batchsize=3), r"batchsize: unknown key; did you mean 'batch_size'"),
         (lambda c: c.update(batch_size="big"), r"batch_size: 'big' is not of type 'integer'"),
         (lambda c: c.pop("models"), r"'models' is a required property"),
         (

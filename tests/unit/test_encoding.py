@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from repgeom.encoding import fit_encoding, noise_ceiling, pearson_r
+from repgeom.encoding import fit_encoding, noise_ceiling, pearson_r, pearson_r_complete
 from repgeom.errors import InvalidInputError, ShapeMismatchError
 from repgeom.neural import simulate_v1
 from repgeom.stimuli import gratings
@@ -91,3 +91,30 @@ def test_backend_is_restored(rng):
     X, Y = rng.standard_normal((40, 5)), rng.standard_normal((40, 3))
     fit_encoding(X[:30], Y[:30], X[30:], Y[30:], backend="torch")
     assert get_backend().name == "numpy"
+
+
+def test_noise_ceiling_skips_missing_trials(v1, rng):
+    """NaN marks a missing trial: the ceiling of the remaining trials stays close to the full
+    one; without NaN nothing changes; inf is refused."""
+    trials = v1["responses"].values.astype(np.float64)
+    _, full = noise_ceiling(trials, n_splits=50, seed=1)
+    holed = trials.copy()
+    holed[rng.random(trials.shape) < 0.15] = np.nan
+    _, ceiling = noise_ceiling(holed, n_splits=50, seed=1)
+    assert np.isfinite(ceiling).all()
+    assert np.median(np.abs(ceiling - full)) < 0.06
+    assert not np.array_equal(ceiling, full)  # the holes were seen
+    np.testing.assert_array_equal(noise_ceiling(trials, n_splits=50, seed=1)[1], full)
+    holed[0, 0, 0] = np.inf
+    with pytest.raises(InvalidInputError, match="trials hold 1 inf values; NaN marks"):
+        noise_ceiling(holed)
+
+
+def test_pearson_r_complete_uses_the_rows_both_hold(rng):
+    a, b = rng.standard_normal((30, 3)), rng.standard_normal((30, 3))
+    a[[2, 5], 0], b[7, 0], b[:28, 2] = np.nan, np.nan, np.nan
+    r = pearson_r_complete(a, b)
+    keep = ~np.isnan(a[:, 0]) & ~np.isnan(b[:, 0])
+    np.testing.assert_allclose(r[0], np.corrcoef(a[keep, 0], b[keep, 0])[0, 1], rtol=1e-12)
+    np.testing.assert_allclose(r[1], np.corrcoef(a[:, 1], b[:, 1])[0, 1], rtol=1e-12)
+    assert np.isnan(r[2])  # 2 rows in common: no correlation

@@ -50,6 +50,15 @@ def test_named_weights_come_from_the_cache_only(tmp_path, monkeypatch):
         build_model("resnet18", weights="IMAGENET9K")
     expected.parent.mkdir(parents=True)
     torch.save(build_model("resnet18", seed=3).state_dict(), expected)
+    # other weights under torchvision's file name fail the hash the name carries
+    with pytest.raises(ConfigError, match="fails its hash check"):
+        build_model("resnet18", weights="DEFAULT")
+    # a cached file whose name matches its content loads (the name's hash is the check)
+    from repgeom.models import zoo
+
+    genuine = expected.with_name(f"resnet18-{zoo.file_sha256(expected)[:8]}.pth")
+    expected.rename(genuine)
+    monkeypatch.setattr(zoo, "cached_weights_path", lambda arch, weights: genuine)
     cached = build_model("resnet18", weights="DEFAULT")
     assert torch.equal(cached.fc.weight, build_model("resnet18", seed=3).fc.weight)
 

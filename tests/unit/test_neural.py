@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from repgeom import store
-from repgeom.errors import ConfigError, InvalidInputError, ShapeMismatchError
-from repgeom.neural import build_neural, load_responses, simulate_v1
+from repgeom.errors import ConfigError, InvalidInputError, SchemaError, ShapeMismatchError
+from repgeom.neural import build_neural, load_responses, simulate_v1, write_recordings
 from repgeom.stimuli import drifting_gratings, gratings
 
 
@@ -62,7 +62,9 @@ def test_loader_checks_and_aligns_stimulus_ids(stim, tmp_path):
     wrong = ds.assign_coords(stimulus_id=("stimulus", [f"other{i}" for i in range(64)]))
     bad = store.write(wrong, tmp_path / "bad.nc", "neural")
     with pytest.raises(
-        ShapeMismatchError, match=r"64 only in the first .*grating_o0_f2_p0.*other0"
+        ShapeMismatchError,
+        match=r"64 stimulus ids are in \S*bad.nc but not in stimulus set gratings: "
+        r"\['other0'.*the stimulus set's ids are like \['grating_o0_f2_p0'",
     ):
         load_responses(bad, stim)
 
@@ -72,3 +74,27 @@ def test_build_neural_dispatch(stim, tmp_path):
     assert ds.sizes["neuroid"] == 2
     with pytest.raises(ConfigError, match="neural.v1.kind: 'spikes' is unknown"):
         build_neural("v1", {"kind": "spikes", "stimset": "g"}, stim)
+
+
+def test_recordings_of_clips_need_a_time_dim_and_ids_may_be_an_index(stim, tmp_path):
+    from repgeom.neural.recordings import inspect_recordings, recordings_dataset
+
+    ids = [str(i) for i in stim["stimulus_id"].values]
+    counts = np.arange(64 * 2 * 3 * 5).reshape(64, 2, 3, 5)  # integers: read as floats
+    clip = recordings_dataset(counts, ids, time=[0.0, 0.1, 0.2, 0.3, 0.4])
+    report = inspect_recordings(clip, ids, source="rec.nc", stimset="g", clips=False)
+    assert report.problems == [
+        "'responses' has dims ('stimulus', 'repetition', 'neuroid', 'time') but stimulus set "
+        "g holds still images: responses to them have no 'time' dim"
+    ]
+    assert inspect_recordings(clip, ids, stimset="g", clips=True).ok
+    still = recordings_dataset(counts[..., 0], ids)
+    path = tmp_path / "r.nc"
+    still.drop_vars("stimulus_id").assign_coords(stimulus=ids).to_netcdf(path)
+    with pytest.raises(SchemaError, match=r"no 'stimulus_id'.*assign_coords\(stimulus_id="):
+        load_responses(path, stim)
+    back = load_responses(
+        write_recordings(counts[..., 0], ids, path=tmp_path / "w.nc"), stim, name="w"
+    )
+    assert back["responses"].dtype == np.float64 and back.attrs["neural"] == "w"
+    assert back["n_trials"].values.tolist() == [128, 128, 128]

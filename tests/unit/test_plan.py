@@ -36,7 +36,6 @@ def test_targets_cover_every_stage():
         "results/distances/b/rsa_correlation_spearman.nc",
         "results/distances/b/cka_angular.nc",
         "results/rdms/b.nc",
-        "results/dsa/tutorial.nc",
         *(
             f"figures/{name}.{ext}"
             for name in (
@@ -48,7 +47,6 @@ def test_targets_cover_every_stage():
                 "encoding_profiles",
                 "rsa",
                 "shape",
-                "dsa",
             )
             for ext in ("png", "pdf")
         ),
@@ -139,7 +137,10 @@ def test_specs_are_single_shell_words_with_the_jobs_config():
         "n": 10,
         "size": 64,
     }
-    assert STAGES["neural"].inputs(config, neural="v1") == {"stimuli": "results/stimuli/b.nc"}
+    assert STAGES["neural"].inputs(config, neural="v1") == {
+        "stimuli": "results/stimuli/b.nc",
+        "recordings": [],
+    }
 
 
 def test_stage_specs_carry_what_their_stages_read():

@@ -94,3 +94,46 @@ def test_align_stimuli_reorders_by_id_and_lists_offenders():
 def test_provenance_rejects_unknown_schema():
     with pytest.raises(SchemaError, match="unknown store schema"):
         store.provenance("nope")
+
+
+def _neural(values):
+    ds = xr.Dataset(
+        {"responses": (("stimulus", "repetition", "neuroid"), values)},
+        coords={"stimulus_id": ("stimulus", [f"s{i}" for i in range(len(values))])},
+    )
+    ds.attrs.update(store.provenance("neural"))
+    return ds
+
+
+def test_neural_responses_may_mark_missing_trials_with_nan_but_never_inf(tmp_path):
+    values = np.ones((3, 2, 2))
+    values[0, 1, 0] = np.nan
+    back = store.read(store.write(_neural(values), tmp_path / "n.nc", "neural"))
+    assert int(np.isnan(back["responses"].values).sum()) == 1
+    values[1, 0, 1] = np.inf
+    with pytest.raises(SchemaError, match="'responses' holds 1 inf values"):
+        store.write(_neural(values), tmp_path / "inf.nc", "neural")
+    # elsewhere NaN is still refused
+    act = _activations()
+    act = act.assign(row_mean=act.row_mean.copy(data=[np.nan, 0, 0, 0, 0]))
+    with pytest.raises(SchemaError, match="1 NaN/inf"):
+        store.write(act, tmp_path / "a.nc", "activations")
+
+
+def test_common_stimuli_keeps_the_reference_order_and_names_the_sides():
+    reference = ["a", "b", "c", "d", "e"]
+    common = store.common_stimuli(
+        reference, {"x.nc": ["d", "b", "c"], "y.nc": ["e", "c", "b"]}, reference_name="set s"
+    )
+    assert common == ["b", "c"]
+    with pytest.raises(
+        ShapeMismatchError,
+        match=r"2 stimulus ids are in y.nc but not in set s: \['q', 'r'\] \(set s has 5 ids",
+    ):
+        store.common_stimuli(
+            reference, {"x.nc": ["a"], "y.nc": ["a", "q", "r"]}, reference_name="set s"
+        )
+    with pytest.raises(ShapeMismatchError, match="share no stimuli"):
+        store.common_stimuli(reference, {"x.nc": ["a"], "y.nc": ["b"]}, reference_name="set s")
+    ds = _activations(ids=["v", "w", "x", "y", "z"])
+    assert store.stimulus_ids(store.select_stimuli(ds, ["z", "v"])) == ["z", "v"]

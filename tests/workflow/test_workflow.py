@@ -242,8 +242,9 @@ def test_killed_run_resumes_without_corrupt_stores(tmp_path, finished):
     assert finished_before, "no store was finished before the kill"
     for path in finished_before:  # whatever exists is complete and valid (atomic writes)
         store.read(path)
-    snakemake(tmp_path, "--unlock")
-    snakemake(tmp_path, "--rerun-incomplete")
+    # no `--unlock`: the killed run's lock is stale and the next run removes it (runlock)
+    resumed_run = snakemake(tmp_path, "--rerun-incomplete")
+    assert "stale Snakemake lock" in resumed_run.stderr
     for path, mtime in finished_before.items():
         if "activations" not in path.parts:  # finished jobs are not recomputed
             assert path.stat().st_mtime_ns == mtime, f"{path} was recomputed"

@@ -1,4 +1,6 @@
 rule stimuli:
+    input:
+        unpack(STAGES["stimuli"].input_function(config)),
     output:
         STAGES["stimuli"].output,
     log:

@@ -52,7 +52,7 @@ def activations_stage(
     import torch
 
     from repgeom.models import LayerPolicy, build_model, extract_reduced, resolve_layers
-    from repgeom.models.zoo import weights_label
+    from repgeom.models.zoo import file_sha256, weights_file, weights_label
 
     if threads:
         torch.set_num_threads(threads)
@@ -67,6 +67,8 @@ def activations_stage(
         kwargs=model_spec.get("kwargs"),
     )
     layers = resolve_layers(model_spec["architecture"], list(model_spec["layers"]), net)
+    weights_path = weights_file(model_spec["architecture"], model_spec["weights"])
+    weights_sha256 = store.NOT_APPLICABLE if weights_path is None else file_sha256(weights_path)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".scratch-", dir=out_dir) as scratch:
@@ -99,6 +101,7 @@ def activations_stage(
                 layer_index=index,
                 n_layers=len(layers),
                 device=str(device),
+                weights_sha256=weights_sha256,
             )
         )
         written.append(store.write(ds, out_dir / f"{layer}.nc", "activations"))
@@ -151,15 +154,18 @@ def _spec(config: Config, model: str, stimset: str | None = None) -> dict[str, A
     }
 
 
-def trained_weights(config: Config, model: str) -> list[str]:
-    """The weights file a model's extraction needs: ``[WEIGHTS]`` if trained here, else ``[]``."""
-    return [paths.WEIGHTS.format(model=model)] if config["models"][model].get("train") else []
+def weights_input(config: Config, model: str) -> list[str]:
+    """The weights file a model's extraction needs: ``[WEIGHTS]`` if trained here, the user's
+    pretrained weights file (:func:`repgeom.selection.weights_files`), or ``[]``."""
+    if config["models"][model].get("train"):
+        return [paths.WEIGHTS.format(model=model)]
+    return selection.weights_files(config, model)
 
 
 def _inputs(config: Config, stimset: str, model: str) -> dict[str, Any]:
     return {
         "stimuli": paths.STIMULI.format(stimset=stimset),
-        "weights": trained_weights(config, model),
+        "weights": weights_input(config, model),
     }
 
 

@@ -9,6 +9,10 @@ the function that runs it. From it
 - ``workflow/rules/*.smk`` take the output, log, inputs, ``spec`` and shell command
   (:meth:`Stage.shell`);
 - :mod:`repgeom.plan` and the tests take the spec (:meth:`Stage.spec`).
+
+A stage may also offer other actions on its command that are not workflow steps
+(:class:`StageAction`, e.g. ``repgeom neural check FILE``): ``repgeom COMMAND ACTION ...``
+runs the action, ``repgeom COMMAND --spec ... --out ...`` (what the rule runs) the stage.
 """
 
 from __future__ import annotations
@@ -60,8 +64,9 @@ class Arg:
     positional: bool = False
     required: bool = True
 
-    def add_to(self, parser: argparse.ArgumentParser) -> None:
-        """Add the argument to a subcommand's parser."""
+    def add_to(self, parser: argparse.ArgumentParser, *, enforce: bool = True) -> None:
+        """Add the argument to a subcommand's parser. With ``enforce=False`` a required option
+        is left to :meth:`Stage.main` to require (a stage command with actions)."""
         kw: dict[str, Any] = {"help": self.help or None, "type": self.type}
         if self.nargs is not None:
             kw["nargs"] = self.nargs
@@ -69,7 +74,7 @@ class Arg:
             parser.add_argument(self.name, **kw)
         elif self.nargs == "*":
             parser.add_argument(f"--{self.name}", default=[], **kw)
-        elif self.required:
+        elif self.required and enforce:
             parser.add_argument(f"--{self.name}", required=True, **kw)
         else:
             parser.add_argument(f"--{self.name}", default=None, **kw)
@@ -77,6 +82,28 @@ class Arg:
     def shell(self) -> str:
         """This argument in a rule's shell command."""
         return self.source if self.positional else f"--{self.name} {self.source}"
+
+
+#: The namespace attribute holding a stage action's name (None: run the stage), and the one
+#: holding the stage's parser (for usage errors raised after parsing).
+ACTION_DEST, PARSER_DEST = "stage_action", "stage_parser"
+
+
+@dataclass(frozen=True)
+class StageAction:
+    """Another action of a stage's command, not a workflow step: ``repgeom COMMAND NAME ...``.
+
+    ``arguments(parser)`` adds its arguments to its own parser; ``run(args)`` runs it with the
+    parsed arguments and raises a :class:`~repgeom.errors.RepgeomError` to fail (the CLI prints
+    the message and exits with status 2). ``description`` is the action's ``--help`` text
+    (default: ``help``).
+    """
+
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], Any]
+    description: str | None = None
 
 
 #: The :class:`Stage` settings of a stage that runs on the configured device (a GPU when the
@@ -121,6 +148,12 @@ class Stage:
         Whether the rule records a benchmark file.
     log_rule, log_name : str, optional
         The log's folder and name (default: the rule, and the wildcards joined by ``.``).
+    description, epilog : str, optional
+        Text shown by ``repgeom COMMAND --help`` before and after the arguments (kept as
+        written: line breaks and indentation stay).
+    actions : tuple of StageAction
+        Other actions of the command (``repgeom COMMAND ACTION ...``); a stage with actions
+        takes no positional arguments.
     """
 
     name: str
@@ -140,6 +173,9 @@ class Stage:
     directory: bool = False
     log_rule: str | None = None
     log_name: str | None = None
+    description: str | None = None
+    epilog: str | None = None
+    actions: tuple[StageAction, ...] = ()
 
     # -- paths ---------------------------------------------------------------------------
     @property
@@ -198,17 +234,69 @@ class Stage:
 
     # -- the command line ------------------------------------------------------------------
     def add_parser(self, sub: Any) -> argparse.ArgumentParser:
-        """Add the stage's subcommand to ``sub`` (an argparse subparsers action)."""
-        p = sub.add_parser(self.command, help=f"workflow stage (rule {self.name}): {self.help}")
-        p.add_argument("--spec", required=True, help="the stage's part of the config, as JSON")
-        p.add_argument("--out", required=True, help=f"output ({self.output})")
+        """Add the stage's subcommand to ``sub`` (an argparse subparsers action), with its
+        actions (:class:`StageAction`) as sub-commands of its own."""
+        text: dict[str, Any] = {}
+        if self.description is not None or self.epilog is not None:
+            text = {
+                "description": self.description,
+                "epilog": self.epilog,
+                "formatter_class": argparse.RawDescriptionHelpFormatter,
+            }
+        if self.actions:  # argparse would show the stage's options as optional
+            stage_usage = " ".join(
+                [
+                    "%(prog)s --spec SPEC --out OUT",
+                    *(f"--{a.name} {a.name.upper()}" for a in self.args if a.required),
+                ]
+            )
+            text["usage"] = f"{stage_usage}\n       %(prog)s ACTION ..."
+        p = sub.add_parser(
+            self.command, help=f"workflow stage (rule {self.name}): {self.help}", **text
+        )
+        enforce = not self.actions  # with actions, main() requires the stage's options
+        p.add_argument("--spec", required=enforce, help="the stage's part of the config, as JSON")
+        p.add_argument("--out", required=enforce, help=f"output ({self.output})")
         for arg in self.args:
-            arg.add_to(p)
-        p.set_defaults(func=self.main)
+            arg.add_to(p, enforce=enforce)
+        if self.actions:
+            if any(a.positional for a in self.args):
+                raise ValueError(f"stage {self.name}: a stage with actions takes no positionals")
+            actions = p.add_subparsers(
+                dest=ACTION_DEST,
+                metavar="ACTION",
+                title=f"other actions (not workflow steps; `repgeom {self.command} ACTION --help`)",
+            )
+            for action in self.actions:
+                ap = actions.add_parser(
+                    action.name,
+                    prog=f"{p.prog} {action.name}",
+                    help=action.help,
+                    description=action.description or action.help,
+                    formatter_class=argparse.RawDescriptionHelpFormatter,
+                )
+                action.arguments(ap)
+        p.set_defaults(func=self.main, **{PARSER_DEST: p})
         return p
 
+    def _require_options(self, args: argparse.Namespace) -> None:
+        """The stage's required options, for a command whose parser could not require them."""
+        names = ["spec", "out", *(a.name for a in self.args if a.required and a.nargs != "*")]
+        missing = [f"--{n}" for n in names if getattr(args, n, None) is None]
+        if missing:
+            parser = getattr(args, PARSER_DEST, None)
+            message = f"the following arguments are required: {', '.join(missing)}"
+            if parser is None:
+                raise SystemExit(f"repgeom {self.command}: error: {message}")
+            parser.error(message)
+
     def main(self, args: argparse.Namespace) -> Any:
-        """Run the stage from parsed command-line arguments."""
+        """Run the stage (or the action named on the command line) from parsed arguments."""
+        action = getattr(args, ACTION_DEST, None)
+        if action is not None:
+            return {a.name: a for a in self.actions}[action].run(args)
+        if self.actions:
+            self._require_options(args)
         spec = json.loads(args.spec)
         kwargs = {a.name: getattr(args, a.name) for a in self.args}
         if self.device:

@@ -18,7 +18,6 @@ from repgeom.stages.common import (
     Paths,
     distance_dataset,
     representation_files,
-    representation_inputs,
 )
 
 if TYPE_CHECKING:
@@ -38,21 +37,31 @@ def distances_block_stage(
 ) -> Path:
     """One block of one metric's matrix over every representation of a stimulus set.
 
-    ``spec`` holds ``stimset``, ``metric`` (its name), ``method``, ``params``, ``block_size``
-    and ``device``; ``block`` is the block's ``"i-j"`` label (the rule's wildcard) or a
+    ``spec`` holds ``stimset``, ``metric`` (its name), ``method``, ``params``, ``block_size``,
+    ``device`` and ``representations`` (every representation's attrs as the config predicts
+    them); ``block`` is the block's ``"i-j"`` label (the rule's wildcard) or a
     :class:`~repgeom.blocks.Block`. The block's pairs are computed, the rest of the matrix is
-    NaN; only the block's rows and columns are loaded.
+    NaN; only the block's rows and columns are loaded (and the neural stores, whose stimuli
+    decide the rows every block uses), so a changed model reruns the blocks it is in only.
     """
     from repgeom import distances as dist
 
     n = len(activations) + len(neural)
     if not isinstance(block, Block):
         block = Block.parse(block, size=spec["block_size"], n=n)
-    reps = load_representations(activations, neural, needed=block.members)
+    reps = load_representations(
+        activations, neural, needed=block.members, described=spec.get("representations")
+    )
     D = dist.distance_block(reps, spec["method"], spec["params"], block=block, device=device)
     da = dist.as_dataarray(D, reps, spec["metric"], spec["method"], spec["params"])
     log.info("%s %s block %s: %d representations", spec["stimset"], spec["metric"], block.label, n)
-    ds = distance_dataset(da, spec, stimset=spec["stimset"], block=block.label)
+    ds = distance_dataset(
+        da,
+        spec,
+        stimset=spec["stimset"],
+        block=block.label,
+        n_stimuli_used=len(reps[block.members[0]].stimulus_ids),
+    )
     return store.write(ds, out, "distances")
 
 
@@ -66,7 +75,26 @@ def distance_spec(config: Config, stimset: str, metric: str, **_: str) -> dict[s
         "params": spec,
         "block_size": config["analyses"]["distances"]["block_size"],
         "device": config["device"],
+        "representations": selection.representation_attrs(config, stimset),
     }
+
+
+def block_inputs(config: Config, stimset: str, metric: str, block: str) -> dict[str, list[str]]:
+    """A block job's inputs: the activation folders of the models with a layer among the
+    block's members, and every neural store of the set (they decide the common stimuli)."""
+    files = selection.representation_files(config, stimset)
+    layer_models = [m for m, spec in config["models"].items() for _ in spec["layers"]]
+    members = Block.parse(
+        block,
+        size=config["analyses"]["distances"]["block_size"],
+        n=len(layer_models) + len(files["neural"]),
+    ).members
+    folders = dict.fromkeys(
+        paths.ACTIVATIONS.format(stimset=stimset, model=layer_models[k])
+        for k in members
+        if k < len(layer_models)
+    )
+    return {"activations": list(folders), "neural": files["neural"]}
 
 
 def blocks(config: Config, stimset: str) -> list[Block]:
@@ -82,7 +110,7 @@ STAGE = Stage(
     output=paths.DISTANCE_BLOCK,
     spec=distance_spec,
     run=distances_block_stage,
-    inputs=representation_inputs,
+    inputs=block_inputs,
     files=representation_files,
     mem_mb=4000,
     **ON_DEVICE,

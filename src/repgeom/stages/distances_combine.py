@@ -12,6 +12,7 @@ from typing import Any
 import xarray as xr
 
 from repgeom import layout, paths, store
+from repgeom.errors import InvalidInputError
 from repgeom.stages.base import Arg, Config, Stage
 from repgeom.stages.common import Paths, distance_dataset
 from repgeom.stages.distances_block import blocks, distance_spec
@@ -44,9 +45,16 @@ def distances_combine_stage(
     with the matrix's display layout beside it (:func:`layout_variables`)."""
     from repgeom import distances as dist
 
-    arrays = [store.read(p, "distances")["distance"] for p in blocks]
-    da = dist.combine_blocks(arrays)
-    ds = distance_dataset(da, spec, stimset=spec["stimset"], n_blocks=len(arrays))
+    stores = [store.read(p, "distances") for p in blocks]
+    da = dist.combine_blocks([ds["distance"] for ds in stores])
+    used = {int(ds.attrs["n_stimuli_used"]) for ds in stores if "n_stimuli_used" in ds.attrs}
+    if len(used) > 1:  # every block is on the stimuli all neural datasets hold
+        raise InvalidInputError(
+            f"blocks of {spec['metric']} on {spec['stimset']} used different stimuli "
+            f"({sorted(used)}); rerun them with the same neural data"
+        )
+    extra = {"n_stimuli_used": used.pop()} if used else {}
+    ds = distance_dataset(da, spec, stimset=spec["stimset"], n_blocks=len(stores), **extra)
     ds = ds.assign(layout_variables(da))
     return store.write(ds, out, "distances")
 

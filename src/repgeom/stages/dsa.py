@@ -54,7 +54,8 @@ def dsa_stage(
     """DSA between every representation of a clip set (clips are trials).
 
     Writes ``results/dsa/{clipset}.nc``; each representation enters on its ``n_components``
-    leading principal axes.
+    leading principal axes. The clips are those every neural dataset on the set holds (attr
+    ``n_stimuli_used``); a brain's series are trial means over valid trials.
     """
     from repgeom import distances as dist
     from repgeom.dsa import DSA
@@ -66,7 +67,10 @@ def dsa_stage(
     params = dsa_params(spec)
     D = np.asarray(DSA(series, **params, device=str(device)).fit_score())
     da = dist.as_dataarray(D, reps, "dsa", "dsa", params)
-    return store.write(distance_dataset(da, spec, stimset=spec["clipset"]), out, "distances")
+    ds = distance_dataset(
+        da, spec, stimset=spec["clipset"], n_stimuli_used=len(reps[0].stimulus_ids)
+    )
+    return store.write(ds, out, "distances")
 
 
 def _spec(config: Config, clipset: str) -> dict[str, Any]:

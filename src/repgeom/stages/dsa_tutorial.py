@@ -43,7 +43,8 @@ def dsa_tutorial_stage(spec: Mapping[str, Any], out: str | os.PathLike[str]) -> 
 
 
 def _spec(config: Config) -> dict[str, Any]:
-    return dict(config["analyses"]["dsa"]["tutorial"])
+    # `enabled` says whether the job runs, not what it makes
+    return {k: v for k, v in config["analyses"]["dsa"]["tutorial"].items() if k != "enabled"}
 
 
 STAGE = Stage(

@@ -1,5 +1,5 @@
 """Stage ``encoding``: cross-validated encoding models from every layer to every still-image
-neural dataset, with split-half noise ceilings."""
+neural dataset, with split-half noise ceilings (on each dataset's stimuli; NaN trials skipped)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,14 @@ import xarray as xr
 
 from repgeom import paths, selection, store
 from repgeom.errors import InvalidInputError
+from repgeom.neural.recordings import (
+    N_TRIALS,
+    annotate_trials,
+    drop_incomplete,
+    neuroid_ids,
+    trials_line,
+)
+from repgeom.neural.trials import nan_mean
 from repgeom.representations import feature_rows, layer_depth
 from repgeom.stages import common
 from repgeom.stages.base import Arg, Config, Stage
@@ -35,31 +43,59 @@ def encoding_stage(
 ) -> Path:
     """Cross-validated encoding models from every layer to every (still) neural dataset.
 
-    ``neural`` are neural stores, ``activations`` activation folders. Responses are averaged
-    over repetitions; stimuli are matched by ``stimulus_id``. Writes ``results/encoding.nc``:
-    ``pearson_r`` and ``alpha`` (model, layer, neural, neuroid), ``ceiling`` (neural,
-    neuroid), ``normalized_r = r / ceiling``, the medians over neuroids (model, layer,
-    neural) and ``layer_depth`` (model, layer).
+    ``neural`` are neural stores, ``activations`` activation folders. Stimuli are matched by
+    ``stimulus_id``: each neural dataset is fitted on the stimuli it holds (it may cover a
+    subset of its stimulus set; an id outside the set is an error naming the file). Responses
+    are averaged over each neuroid's valid trials (NaN: a missing trial), the split-half
+    ceiling splits the valid trials, and a neuroid without a valid trial for some stimulus is
+    dropped (logged). Writes ``results/encoding.nc``: ``pearson_r`` and ``alpha`` (model,
+    layer, neural, neuroid), ``ceiling`` (neural, neuroid), ``normalized_r = r / ceiling``, the
+    medians over neuroids (model, layer, neural), ``layer_depth`` (model, layer),
+    ``n_stimuli_used`` / ``n_stimuli_in_set`` (neural) and, on neuroid, ``neuroid_id`` and
+    ``n_trials`` (the valid trials on the stimuli used).
     """
     from repgeom.device import himalaya_backend
     from repgeom.encoding import fit_encoding, noise_ceiling
 
     backend = himalaya_backend(device)
-    datasets = {}
-    for path in neural:
-        ds = store.read(path, "neural")
-        if store.TIME in ds["responses"].dims:
-            raise InvalidInputError(f"{path}: encoding models take still-image responses")
-        datasets[str(ds.attrs["neural"])] = ds
     stores = sorted(
         common.layer_stores(activations),
         key=lambda d: (str(d.attrs["model"]), int(d.attrs["layer_index"])),
     )
+    set_ids: dict[str, list[str]] = {}
+    for ds in stores:
+        set_ids.setdefault(str(ds.attrs["stimset"]), store.stimulus_ids(ds))
+    datasets: dict[str, xr.Dataset] = {}
+    n_recorded: dict[str, int] = {}
+    for path in neural:
+        ds = store.read(path, "neural")
+        if store.TIME in ds["responses"].dims:
+            raise InvalidInputError(f"{path}: encoding models take still-image responses")
+        name, stimset = str(ds.attrs["neural"]), str(ds.attrs["stimset"])
+        ids = store.stimulus_ids(ds)
+        if stimset in set_ids:
+            ids = store.common_stimuli(
+                set_ids[stimset], {str(path): ids}, reference_name=f"stimulus set {stimset}"
+            )
+        used = drop_incomplete(store.select_stimuli(ds, ids), source=path)
+        datasets[name] = annotate_trials(used)
+        n_recorded[name] = ds.sizes[store.STIMULUS]
+        log.info(
+            "%s: %d of the %d stimuli of %s used; %d neuroids; %s",
+            name,
+            len(ids),
+            len(set_ids.get(stimset, ids)),
+            stimset,
+            used.sizes[store.NEUROID],
+            trials_line(datasets[name]),
+        )
     models = list(dict.fromkeys(str(d.attrs["model"]) for d in stores))
     layers = list(dict.fromkeys(str(d.attrs["layer"]) for d in stores))
     names = list(datasets)
-    neuroids = [str(i) for ds in datasets.values() for i in ds[store.NEUROID_ID].values]
-    col = {n: i for i, n in enumerate(neuroids)}
+    # neuroids of all datasets side by side, by position (ids may repeat across datasets)
+    offsets = np.cumsum([0, *(ds.sizes[store.NEUROID] for ds in datasets.values())])
+    neuroids = [i for ds in datasets.values() for i in neuroid_ids(ds)]
+    n_trials = np.concatenate([ds[N_TRIALS].values for ds in datasets.values()] or [[]])
     shape = (len(models), len(layers), len(names), len(neuroids))
     r, alpha = np.full(shape, np.nan), np.full(shape, np.nan)
     ceiling = np.full((len(names), len(neuroids)), np.nan)
@@ -70,16 +106,16 @@ def encoding_stage(
         depth[i, j] = layer_depth(ds.attrs["layer_index"], ds.attrs["n_layers"])
     for k, (name, resp) in enumerate(datasets.items()):
         trials = resp["responses"].transpose(store.STIMULUS, store.REPETITION, store.NEUROID)
-        cols = [col[str(i)] for i in resp[store.NEUROID_ID].values]
+        cols = slice(offsets[k], offsets[k + 1])
         ceiling[k, cols] = noise_ceiling(trials.values)[1]
+        Y = nan_mean(trials.values, axis=1)
+        ids = store.stimulus_ids(resp)
         for ds in stores:
             if ds.attrs["stimset"] != resp.attrs["stimset"]:
                 continue
-            _, aligned = store.align_stimuli(ds, resp)
-            Y = aligned["responses"].mean(store.REPETITION).transpose(store.STIMULUS, store.NEUROID)
             result = fit_encoding(
-                feature_rows(ds)[0],
-                Y.values,
+                feature_rows(store.select_stimuli(ds, ids))[0],
+                Y,
                 model=spec["model"],
                 cv=spec["folds"],
                 outer_cv=spec["folds"],
@@ -114,17 +150,30 @@ def encoding_stage(
             "median_r": (grid[:3], median_r),
             "median_normalized_r": (grid[:3], median_norm),
             "layer_depth": ((store.MODEL, store.LAYER), depth),
+            "n_stimuli_used": (
+                (store.NEURAL,),
+                np.array([datasets[n].sizes[store.STIMULUS] for n in names], dtype=np.int64),
+            ),
+            "n_stimuli_recorded": (
+                (store.NEURAL,),
+                np.array([n_recorded[n] for n in names], dtype=np.int64),
+            ),
         },
         coords={
             store.MODEL: models,
             store.LAYER: layers,
             store.NEURAL: names,
             store.NEUROID_ID: (store.NEUROID, neuroids),
+            N_TRIALS: (store.NEUROID, n_trials.astype(np.int64)),
             "training": (store.MODEL, [training[m] for m in models]),
             store.STIMSET: (store.NEURAL, [str(datasets[n].attrs["stimset"]) for n in names]),
         },
     )
     out_ds["normalized_r"].attrs["definition"] = "pearson_r / split-half Spearman-Brown ceiling"
+    out_ds["n_stimuli_used"].attrs["definition"] = (
+        "stimuli the dataset was fitted on: those it holds of its stimulus set"
+    )
+    out_ds[N_TRIALS].attrs["definition"] = "valid (non-NaN) trials of the neuroid, stimuli used"
     out_ds.attrs.update(store.provenance("encoding", config=spec))
     return store.write(out_ds, out, "encoding")
 

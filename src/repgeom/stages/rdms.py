@@ -32,14 +32,20 @@ def rdms_stage(
 
     ``rdm`` holds the RDMs (``spec["rdm_method"]``, exact from the reduced stores) and
     ``rdm_percentile`` each RDM's entries as percentiles of its own entries (float32, for
-    display; :func:`repgeom.layout.percentile_rdms`).
+    display; :func:`repgeom.layout.percentile_rdms`). The stimuli are those every neural
+    dataset on the set holds (:func:`~repgeom.representations.load_representations`; the attr
+    ``n_stimuli_used`` counts them), trial means over valid trials.
     """
     from repgeom.metrics.rsa import rdm_from_reduced, vector_to_matrix
 
     reps = load_representations(activations, neural)
+    used = list(reps[0].stimulus_ids)
     first = activations[0] if activations else neural[0]
-    with xr.open_dataset(first, engine="netcdf4") as reference:  # reps follow its order
-        ids = reference[[store.STIMULUS_ID, store.CATEGORY]].load()
+    with xr.open_dataset(first, engine="netcdf4") as reference:  # the set's order
+        n_set = reference.sizes[store.STIMULUS]
+        labels = reference[[store.STIMULUS_ID, *_category(reference)]].load()
+    ids = store.select_stimuli(labels, used)
+    category = ids[store.CATEGORY].values if store.CATEGORY in ids else np.full(len(used), "")
     M = np.stack(
         [
             vector_to_matrix(
@@ -57,8 +63,8 @@ def rdms_stage(
         },
         coords={
             store.REP: [r.name for r in reps],
-            store.STIMULUS_ID: (store.STIMULUS, ids[store.STIMULUS_ID].values),
-            store.CATEGORY: (store.STIMULUS, ids[store.CATEGORY].values),
+            store.STIMULUS_ID: (store.STIMULUS, used),
+            store.CATEGORY: (store.STIMULUS, category),
             **{
                 f"{store.REP}_{k}": (store.REP, [r.labels[k] for r in reps])
                 for k in ("source", "model", "layer")
@@ -66,8 +72,20 @@ def rdms_stage(
         },
     )
     ds["rdm"].attrs["method"] = spec["rdm_method"]
-    ds.attrs.update(store.provenance("rdms", config=spec, stimset=spec["stimset"]))
+    ds.attrs.update(
+        store.provenance(
+            "rdms",
+            config=spec,
+            stimset=spec["stimset"],
+            n_stimuli_used=len(used),
+            n_stimuli_in_set=n_set,
+        )
+    )
     return store.write(ds, out, "rdms")
+
+
+def _category(ds: xr.Dataset) -> list[str]:
+    return [store.CATEGORY] if store.CATEGORY in ds.coords else []
 
 
 def _spec(config: Config, stimset: str) -> dict[str, Any]:

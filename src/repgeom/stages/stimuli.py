@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from repgeom import paths, store
+from repgeom import paths, selection, store
 from repgeom.stages.base import Arg, Config, Stage
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,10 @@ def _spec(config: Config, stimset: str) -> dict[str, Any]:
     return dict(config["stimsets"][stimset])
 
 
+def _inputs(config: Config, stimset: str) -> dict[str, list[str]]:
+    return {"files": selection.stimset_files(config, stimset)}
+
+
 STAGE = Stage(
     name="stimuli",
     command="stimuli",
@@ -35,5 +39,6 @@ STAGE = Stage(
     output=paths.STIMULI,
     spec=_spec,
     run=stimuli_stage,
+    inputs=_inputs,
     args=(Arg("name", "{wildcards.stimset}", help="the stimulus set's name"),),
 )
