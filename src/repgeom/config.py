@@ -264,7 +264,7 @@ def check_inputs(config: Mapping[str, Any]) -> None:
         Naming the config key, the file and the fix.
     """
     from repgeom.models.zoo import UNTRAINED, input_size_problem, verify_weights
-    from repgeom.stimuli.loaders import IMAGE_SUFFIXES
+    from repgeom.stimuli.loaders import IMAGE_SUFFIXES, image_files
 
     for name, spec in config["stimsets"].items():
         if spec["kind"] not in ("image_folder", "array_file"):
@@ -274,7 +274,7 @@ def check_inputs(config: Mapping[str, Any]) -> None:
         if spec["kind"] == "image_folder":
             if not path.is_dir():
                 raise ConfigError(f"{key}: image folder {path} does not exist; fix the path")
-            if not any(p.suffix.lower() in IMAGE_SUFFIXES for p in path.rglob("*")):
+            if not image_files(path):
                 raise ConfigError(
                     f"{key}: {path} holds no images (suffixes {sorted(IMAGE_SUFFIXES)})"
                 )

@@ -37,11 +37,11 @@ def stimset_files(config: Config, stimset: str) -> list[str]:
     if spec["kind"] == "image_folder":
         from pathlib import Path
 
-        from repgeom.stimuli.loaders import IMAGE_SUFFIXES
+        from repgeom.stimuli.loaders import image_files
 
         root = Path(spec["path"])
         if root.is_dir():
-            return sorted(str(p) for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            return [str(p) for p in image_files(root)]
     return []
 
 
@@ -238,12 +238,12 @@ def _counts(labels: list[str]) -> dict[str, int]:
 def _folder_sizes(path: str) -> dict[str, int] | None:
     from pathlib import Path
 
-    from repgeom.stimuli.loaders import IMAGE_SUFFIXES
+    from repgeom.stimuli.loaders import image_files
 
     root = Path(path)
     if not root.is_dir():
         return None
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = image_files(root)
     rel = [f.relative_to(root).parts for f in files]
     return _counts([parts[0] if len(parts) > 1 else "none" for parts in rel]) or None
 

@@ -23,6 +23,12 @@ from repgeom.stimuli.builtin import BUILTIN_KINDS, _dataset, _resize, _to_rgb01
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp"})
 
 
+def image_files(root: str | os.PathLike[str]) -> list[Path]:
+    """Every image under ``root`` (recursively, by suffix), sorted by path: what
+    :func:`image_folder` loads, and what the workflow tracks as the set's input files."""
+    return sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
 def image_folder(
     path: str | os.PathLike[str], *, size: int = 64, name: str = "folder"
 ) -> xr.Dataset:
@@ -35,7 +41,7 @@ def image_folder(
     root = Path(path)
     if not root.is_dir():
         raise ConfigError(f"image folder {root} does not exist; set stimsets.<name>.path")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    files = image_files(root)
     if not files:
         raise ConfigError(
             f"image folder {root} holds no images with suffixes {sorted(IMAGE_SUFFIXES)}"
