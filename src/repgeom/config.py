@@ -143,6 +143,13 @@ def check(config: Mapping[str, Any]) -> None:
                 raise ConfigError(f"analyses.{section}.{key}: {stimset!r} does not hold {need}")
     for name, metric in analyses.get("distances", {}).get("metrics", {}).items():
         check_metric_entry(f"analyses.distances.metrics.{name}", metric)
+    distance_metrics = analyses.get("distances", {}).get("metrics", {})
+    for name in analyses.get("inference", {}).get("metrics") or {}:
+        if name not in distance_metrics:
+            raise ConfigError(
+                f"analyses.inference.metrics: {name!r} is not a distance metric; choose from "
+                f"{sorted(distance_metrics)} (analyses.distances.metrics defines them)"
+            )
     _check_distance_sizes(config)
     from repgeom.selection import check_study_stimsets
 

@@ -30,3 +30,9 @@ CATEGORY = "category"
 NEUROID_ID = "neuroid_id"
 REGION = "region"
 SUBJECT = "subject"
+#: A brain (neural dataset) that representations are scored against (inference stores).
+BRAIN = "brain"
+#: What an inference store's values are (score, ci_low, ..., see repgeom.inference.STATISTICS).
+STATISTIC = "statistic"
+#: The lower and upper bounds of a noise ceiling.
+BOUND = "bound"

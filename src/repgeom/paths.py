@@ -8,7 +8,8 @@ spells a path. The layout::
     results/activations/{stimset}/{model}/{layer}.nc, results/dimensionality.nc,
     results/encoding.nc, results/classification.nc, results/manifolds.nc,
     results/distances/{stimset}/{metric}.nc (blocks under
-    .../blocks/{metric}/{block}.nc), results/rdms/{stimset}.nc, results/dsa/{clipset}.nc,
+    .../blocks/{metric}/{block}.nc), results/rdms/{stimset}.nc,
+    results/inference/{stimset}/{metric}.nc, results/dsa/{clipset}.nc,
     figures/{figure}.{png,pdf}, logs/{rule}/{name}.log, results/benchmarks/{rule}/{name}.tsv
 """
 
@@ -29,6 +30,8 @@ MANIFOLDS = "results/manifolds.nc"
 DISTANCES = "results/distances/{stimset}/{metric}.nc"
 DISTANCE_BLOCK = "results/distances/{stimset}/blocks/{metric}/{block}.nc"
 RDMS = "results/rdms/{stimset}.nc"
+#: Uncertainty, nulls, noise ceilings and comparisons of every model–brain score of a metric.
+INFERENCE = "results/inference/{stimset}/{metric}.nc"
 DSA = "results/dsa/{clipset}.nc"
 #: The DSA tutorial's circle / oval / walk systems (``results/dsa/tutorial.nc``).
 DSA_TUTORIAL = "tutorial"

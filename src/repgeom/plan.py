@@ -27,6 +27,7 @@ from repgeom.paths import (
     FIGURE,
     FIGURE_EXTS,
     FIGURE_STEM,
+    INFERENCE,
     LAYER,
     LOG,
     MANIFOLDS,
@@ -44,6 +45,8 @@ from repgeom.selection import (
     ed_stimset,
     encodes,
     gpus,
+    inference_metrics,
+    inference_stimsets,
     manifold_stimsets,
     n_representations,
     neural_on,
@@ -70,6 +73,7 @@ __all__ = [
     "DSA_TUTORIAL",
     "ENCODING",
     "FIGURE",
+    "INFERENCE",
     "FIGURES",
     "FIGURE_EXTS",
     "FIGURE_STEM",
@@ -94,6 +98,8 @@ __all__ = [
     "figure_spec_words",
     "figures",
     "gpus",
+    "inference_metrics",
+    "inference_stimsets",
     "manifold_stimsets",
     "n_representations",
     "neural_on",
@@ -178,6 +184,8 @@ def targets(config: Config) -> list[str]:
     for stimset in distance_stimsets(config):
         out += [DISTANCES.format(stimset=stimset, metric=m) for m in distance_metrics(config)]
         out.append(RDMS.format(stimset=stimset))
+    for stimset in inference_stimsets(config):
+        out += [INFERENCE.format(stimset=stimset, metric=m) for m in inference_metrics(config)]
     out += [DSA.format(clipset=c) for c in dsa_sets(config)]
     for name in figures(config):
         out += figure_files(name)

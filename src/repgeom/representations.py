@@ -49,6 +49,7 @@ class Representation:
     ``samples`` holds the single trials (stimulus, repetition, units) where there are any
     (missing trials filled with the trial mean). ``stimulus_ids`` are the stimuli of the rows
     (the same for every representation of one :func:`load_representations` call).
+    ``subjects`` labels each unit of a brain with its subject (None: one population).
     """
 
     name: str
@@ -59,6 +60,7 @@ class Representation:
     lead: tuple[int, ...]
     samples: np.ndarray | None = field(default=None, repr=False)
     stimulus_ids: tuple[str, ...] = field(default=(), repr=False)
+    subjects: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def series(self) -> np.ndarray:
@@ -145,6 +147,7 @@ def _brain_rep(ds: xr.Dataset, source: str | os.PathLike[str] = "<memory>") -> R
         labels=labels,
         lead=mean.shape[:-1],
         samples=None if time else fill_missing(trials, axis=-2),
+        subjects=ds[store.SUBJECT].values.astype(str) if store.SUBJECT in ds.coords else None,
     )
 
 

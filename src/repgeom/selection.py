@@ -107,6 +107,24 @@ def distance_metrics(config: Config) -> list[str]:
     return list(config["analyses"]["distances"]["metrics"])
 
 
+def inference_stimsets(config: Config) -> list[str]:
+    """Distance stimulus sets with neural data: their model–brain scores get inference."""
+    if not inference_metrics(config):
+        return []
+    return [s for s in distance_stimsets(config) if neural_on(config, s)]
+
+
+def inference_metrics(config: Config) -> dict[str, dict[str, int]]:
+    """Each metric inference runs on, with its resample counts (``n_bootstrap``,
+    ``n_permutations``): the section's defaults under each metric's overrides."""
+    spec = config["analyses"]["inference"]
+    chosen = spec["metrics"]
+    if chosen is None:
+        chosen = dict.fromkeys(distance_metrics(config))
+    counts = {k: spec[k] for k in ("n_bootstrap", "n_permutations")}
+    return {name: {**counts, **(over or {})} for name, over in chosen.items()}
+
+
 def _first_metric(config: Config, method: str) -> str | None:
     metrics = config["analyses"]["distances"]["metrics"]
     return next((m for m, spec in metrics.items() if spec["method"] == method), None)

@@ -17,6 +17,8 @@ schema                    required variables (dims)
                           repeat)
 ``manifolds``             ``projection_distances`` (model, layer, stimset, metric,
                           source_category, target_category)
+``inference``             ``inference`` (rep, brain, statistic), ``ceiling`` (brain, bound),
+                          ``comparison_p``, ``comparison_q`` (rep_a, rep_b, brain)
 ========================  =====================================================================
 
 Every stimulus-indexed store has a ``stimulus_id`` coordinate on ``stimulus``. Floating-point
@@ -45,6 +47,8 @@ from repgeom import __version__
 
 # The vocabulary of dims and coords lives in repgeom.dims (no xarray); re-exported here.
 from repgeom.dims import (
+    BOUND as BOUND,
+    BRAIN as BRAIN,
     CATEGORY as CATEGORY,
     CHANNEL as CHANNEL,
     COMPONENT as COMPONENT,
@@ -61,6 +65,7 @@ from repgeom.dims import (
     SETTING as SETTING,
     SPECTRUM_INDEX as SPECTRUM_INDEX,
     SPLIT as SPLIT,
+    STATISTIC as STATISTIC,
     STIMSET as STIMSET,
     STIMULUS as STIMULUS,
     STIMULUS_ID as STIMULUS_ID,
@@ -120,6 +125,12 @@ SCHEMAS: dict[str, tuple[VariableSpec, ...]] = {
     ),
     "distances": (VariableSpec("distance", ((REP_A, REP_B), (SETTING, REP_A, REP_B))),),
     "rdms": (VariableSpec("rdm", ((REP, STIMULUS, f"{STIMULUS}_"),)),),
+    "inference": (
+        VariableSpec("inference", ((REP, BRAIN, STATISTIC),)),
+        VariableSpec("ceiling", ((BRAIN, BOUND),)),
+        VariableSpec("comparison_p", ((REP_A, REP_B, BRAIN),)),
+        VariableSpec("comparison_q", ((REP_A, REP_B, BRAIN),)),
+    ),
     "classification": tuple(
         VariableSpec(name, ((MODEL, LAYER, STIMSET, "classifier", "n_train", "repeat"),))
         for name in ("top1", "top5", "mrr")
@@ -141,7 +152,9 @@ SCHEMAS: dict[str, tuple[VariableSpec, ...]] = {
 OTHER_ARTIFACTS = frozenset({"weights"})
 
 #: Result schemas where NaN means "not there": a layer a model lacks, a pair outside a block.
-RESULT_GRIDS = frozenset({"dimensionality", "encoding", "distances", "classification", "manifolds"})
+RESULT_GRIDS = frozenset(
+    {"dimensionality", "encoding", "distances", "classification", "manifolds", "inference"}
+)
 
 #: Variables where NaN marks a missing value (a trial not recorded), by schema; inf is still
 #: an error there.

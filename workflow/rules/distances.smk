@@ -60,3 +60,23 @@ rule rdms:
         files=STAGES["rdms"].files_param(config),
     shell:
         STAGES["rdms"].shell
+
+
+rule inference:
+    input:
+        unpack(STAGES["inference"].input_function(config)),
+    output:
+        STAGES["inference"].output,
+    log:
+        STAGES["inference"].log,
+    benchmark:
+        STAGES["inference"].benchmark_file
+    conda:
+        ENV
+    threads: STAGES["inference"].threads
+    params:
+        py=PY,
+        spec=STAGES["inference"].spec_param(config),
+        files=STAGES["inference"].files_param(config),
+    shell:
+        STAGES["inference"].shell

@@ -28,6 +28,7 @@ BUILTIN = (
     "encoding_profiles",
     "rsa",
     "shape",
+    "brain_match",
     "dsa",
 )
 #: Every registered figure, by name.

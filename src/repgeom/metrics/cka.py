@@ -7,7 +7,7 @@ matrices).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -65,6 +65,8 @@ class LinearCKAScorer(Scorer):
 
 
 Estimator = Literal["biased", "unbiased"]
+#: Memory for one chunk of stacked points in :meth:`AngularCKAScorer.score_block`.
+BLOCK_BYTES = 2**28
 
 
 def _centred_gram(rep: Any, kernel: Any) -> torch.Tensor:
@@ -73,7 +75,73 @@ def _centred_gram(rep: Any, kernel: Any) -> torch.Tensor:
     return center(kernel(as_tensor(as_data(rep).features, "X")))
 
 
-class CKAScorer(Scorer):
+class _GramResampling(Scorer):
+    """Resamples of the stimuli index the centred Gram matrix of all stimuli.
+
+    ``H_s K_c[s, s] H_s = H_s K[s, s] H_s`` because ``K_c = K − 1mᵀ − m1ᵀ + c`` and ``H_s``
+    removes such terms, and the Gram matrix of resampled rows is the resampled Gram matrix (a
+    kernel with a data-dependent length scale keeps the one set on all stimuli). A stimulus
+    drawn more than once is not compared with its own copies: those entries of the resampled,
+    centred Gram matrix are zeroed, as rsatoolbox leaves such pairs out of resampled RDMs —
+    copies would otherwise add agreement that no pair of distinct stimuli shows.
+    """
+
+    kernel: Any
+
+    def resampling(self, rep: Any) -> torch.Tensor:
+        return _centred_gram(rep, self.kernel)
+
+    def resample(self, state: torch.Tensor, idx: np.ndarray) -> Any:
+        index = torch.as_tensor(np.asarray(idx), device=state.device)
+        return self.from_centred_gram(_centre_stack(state[None], index)[0])
+
+    def from_centred_gram(self, K: torch.Tensor) -> Any:
+        """The prepared representation of a centred Gram matrix."""
+        raise NotImplementedError
+
+    def score_resamples(
+        self,
+        rows: Sequence[Any],
+        cols: Sequence[Any],
+        samples: Sequence[np.ndarray],
+        *,
+        shuffle_cols: bool = False,
+        n_jobs: int | None = 1,
+        progress: bool | None = None,
+    ) -> np.ndarray:
+        """:meth:`Scorer.score_resamples` with every representation's centred Gram matrix
+        stacked once and indexed for all of them at a time."""
+        R = torch.stack([self.resampling(r) for r in rows])
+        C = torch.stack([self.resampling(c) for c in cols])
+        fixed = [self.from_centred_gram(K) for K in R] if shuffle_cols else None
+        out = np.empty((len(samples), len(rows), len(cols)))
+        for k, idx in enumerate(samples):
+            index = torch.as_tensor(np.asarray(idx), device=C.device)
+            if fixed is None:
+                rows_k = [self.from_centred_gram(K) for K in _centre_stack(R, index)]
+            else:
+                rows_k = fixed
+            cols_k = [self.from_centred_gram(K) for K in _centre_stack(C, index)]
+            out[k] = self.score_block(rows_k, cols_k, n_jobs=n_jobs, progress=False)
+        return out
+
+
+def _centre_stack(S: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``H K[s, s] H`` of every matrix of a (k, n, n) stack for the stimuli ``index`` (one
+    gather of the flattened matrices, centred in place), with the entries of a stimulus
+    against its own copies (off the diagonal) zeroed."""
+    k, n, _ = S.shape
+    m = len(index)
+    K = S.reshape(k, n * n)[:, (index[:, None] * n + index[None, :]).reshape(-1)].reshape(k, m, m)
+    col, row = K.mean(1, keepdim=True), K.mean(2, keepdim=True)
+    K.sub_(col).sub_(row).add_(col.mean(2, keepdim=True))
+    copies = (index[:, None] == index[None, :]) & ~torch.eye(m, dtype=torch.bool, device=K.device)
+    if bool(copies.any()):
+        K[:, copies] = 0
+    return K
+
+
+class CKAScorer(_GramResampling):
     """:func:`cka` split for the pairwise engine: the centred Gram matrix ``K_c`` and
     ``HSIC(K_c, K_c)`` once per representation, ``HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L))``
     per pair (0-d tensors)."""
@@ -85,7 +153,9 @@ class CKAScorer(Scorer):
         self.unbiased = estimator == "unbiased"
 
     def prepare(self, rep: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        K = _centred_gram(rep, self.kernel)
+        return self.from_centred_gram(_centred_gram(rep, self.kernel))
+
+    def from_centred_gram(self, K: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if not bool(torch.any(K != 0)):
             raise InvalidInputError(
                 "a centred Gram matrix is zero (constant data): CKA is undefined"
@@ -100,7 +170,7 @@ class CKAScorer(Scorer):
         return hsic(K, L, centered=True, unbiased=self.unbiased) / torch.sqrt(hk * hl)
 
 
-class AngularCKAScorer(Scorer):
+class AngularCKAScorer(_GramResampling):
     """:func:`angular_cka` split for the pairwise engine: the unit-norm point ``P`` once per
     representation (:meth:`point`), ``arccos⟨P_X, P_Y⟩`` per pair (:meth:`distance`).
 
@@ -115,7 +185,10 @@ class AngularCKAScorer(Scorer):
     def point(self, rep: Any) -> torch.Tensor:
         """``P = K̃ / ‖K̃‖_F`` (m, m) with ``K̃ = H k(X) H``, its diagonal zeroed when
         ``use_unbiased_hsic``."""
-        K = _centred_gram(rep, self.kernel)
+        return self.from_centred_gram(_centred_gram(rep, self.kernel))
+
+    def from_centred_gram(self, K: torch.Tensor) -> torch.Tensor:
+        """The unit-norm point of a centred Gram matrix."""
         if self.use_unbiased_hsic:
             K = K * (1 - torch.eye(K.shape[0], dtype=K.dtype, device=K.device))
         norm = torch.linalg.norm(K)
@@ -127,6 +200,17 @@ class AngularCKAScorer(Scorer):
         """``arccos(clip(⟨a, b⟩_F, −1, 1))`` of two unit-norm points (0-d tensor)."""
         check_same_stimuli(a, b)
         return torch.arccos(torch.clamp(torch.sum(a * b), -1.0, 1.0))
+
+    def score_block(self, rows: Sequence[Any], cols: Sequence[Any], **_: Any) -> np.ndarray:
+        """All rows against all columns as one product of the flattened points (in chunks
+        of rows that keep it within :data:`BLOCK_BYTES`)."""
+        B = torch.stack([c.reshape(-1) for c in cols])
+        step = max(1, BLOCK_BYTES // max(1, B.shape[1] * B.element_size()))
+        out = [
+            torch.stack([r.reshape(-1) for r in rows[i : i + step]]) @ B.T
+            for i in range(0, len(rows), step)
+        ]
+        return torch.arccos(torch.clamp(torch.cat(out), -1.0, 1.0)).cpu().numpy()
 
     prepare = point
     score = distance

@@ -78,6 +78,18 @@ def as_data(rep: Any) -> Data:
     return Data(rep)
 
 
+def take_stimuli(data: Data, idx: np.ndarray) -> Data:
+    """The rows ``idx`` of a representation's data (features, row means and trials)."""
+    idx = np.asarray(idx)
+    return Data(
+        data.features[idx],
+        None if data.row_mean is None else np.asarray(data.row_mean)[idx],
+        data.n_units,
+        None if data.samples is None else np.asarray(data.samples)[idx],
+        data.name,
+    )
+
+
 def _as_device(device: torch.device | str | None) -> torch.device | None:
     """``None`` stays ``None`` (numpy on this CPU); anything else becomes a torch.device."""
     return None if device is None else torch.device(device)
@@ -170,6 +182,47 @@ class Scorer:
         on both the training and the held-out test data."""
         raise InvalidInputError(f"{type(self).__name__} does not score held-out test data")
 
+    # -- resampled stimuli (bootstrap samples and permutations, repgeom.inference) ------
+    def resampling(self, rep: Any) -> Any:
+        """What resamples of ``rep``'s stimuli are prepared from (:meth:`resample`), computed
+        once per representation; default: its data."""
+        return as_data(rep)
+
+    def resample(self, state: Any, idx: np.ndarray) -> Any:
+        """The prepared representation of the stimuli ``idx`` (a bootstrap sample, with
+        repeats, or a permutation) of the representation ``state`` was made from
+        (:meth:`resampling`); default: :meth:`prepare` those rows anew. Metrics override it
+        to index what they prepared instead (an RDM's rows and columns, a Gram matrix)."""
+        return self.prepare(take_stimuli(state, idx))
+
+    def score_resamples(
+        self,
+        rows: Sequence[Any],
+        cols: Sequence[Any],
+        samples: Sequence[np.ndarray],
+        *,
+        shuffle_cols: bool = False,
+        n_jobs: int | None = 1,
+        progress: bool | None = None,
+    ) -> np.ndarray:
+        """Values of ``rows`` × ``cols`` on each stimulus resample: (n_samples, R, C).
+
+        Each sample is an index array into the stimuli. Bootstrap (default): both sides take
+        the sample's stimuli. ``shuffle_cols``: the rows keep their stimuli and the columns
+        take the sample's order (a permutation: the shuffled stimulus correspondence of a
+        permutation test). Metrics override it where a batched path pays (RSA).
+        """
+        row_states = [self.resampling(r) for r in rows]
+        col_states = [self.resampling(c) for c in cols]
+        fixed = [self.prepare(r) for r in rows] if shuffle_cols else None
+        out = np.empty((len(samples), len(rows), len(cols)))
+        bar = tqdm(samples, desc="resamples", disable=None if progress is None else not progress)
+        for k, idx in enumerate(bar):
+            R = fixed if fixed is not None else [self.resample(s, idx) for s in row_states]
+            C = [self.resample(s, idx) for s in col_states]
+            out[k] = self.score_block(R, C, n_jobs=n_jobs, progress=False)
+        return out
+
 
 class EstimatorScorer(Scorer):
     """A netrep-style estimator as a :class:`Scorer`.
@@ -207,6 +260,21 @@ class EstimatorScorer(Scorer):
                 prepared, pairs, n_jobs=n_jobs, progress=progress, device=device
             )
         return super().score_pairs(prepared, pairs, n_jobs=n_jobs, progress=progress)
+
+    def score_block(self, rows: Sequence[Any], cols: Sequence[Any], **kwargs: Any) -> np.ndarray:
+        if self.prepares and hasattr(self.estimator, "score_block_prepared"):
+            return self.estimator.score_block_prepared(rows, cols)
+        return super().score_block(rows, cols, **kwargs)
+
+    def resampling(self, rep: Any) -> Any:
+        if self.prepares and hasattr(self.estimator, "resample_prepared"):
+            return self.prepare(rep)
+        return super().resampling(rep)
+
+    def resample(self, state: Any, idx: np.ndarray) -> Any:
+        if self.prepares and hasattr(self.estimator, "resample_prepared"):
+            return self.estimator.resample_prepared(state, idx)
+        return super().resample(state, idx)
 
     def score_split(self, a: Any, b: Any, test_a: Any, test_b: Any) -> tuple[float, float]:
         if self.prepares:

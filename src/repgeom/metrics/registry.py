@@ -68,6 +68,10 @@ class MetricInfo:
     workflow : bool
         Whether the workflow's distances stage offers it (``dsa`` runs on clips in its own
         stage; ``pwcca`` is not symmetric, so it makes no symmetric K × K matrix).
+    angle : callable ``(**params) -> bool``
+        Whether the distance under ``params`` is an angle ``arccos`` of a correlation-like
+        inner product (noise ceilings then step a split-half value up through its cosine,
+        :func:`repgeom.inference.step_up`).
     """
 
     name: str
@@ -78,6 +82,7 @@ class MetricInfo:
     build: Callable[..., Scorer]
     axiom_params: Mapping[str, Any] = field(default_factory=dict)
     workflow: bool = True
+    angle: Callable[..., bool] = field(default=lambda **_: False)
 
     def bind(self, **params: Any) -> Scorer:
         """The scorer of this metric under ``params``.
@@ -106,6 +111,14 @@ _TOL = _schema("number", exclusiveMinimum=0)
 _GROUP = _schema("string", enum=list(GROUPS))
 _SHAPE_PARAMS = {"center_columns": _BOOL, "zero_pad": _BOOL, "score_method": _SCORE}
 _METRIC_AXIOMS: tuple[Axiom, ...] = ("identity", "symmetry", "triangle")
+
+
+def _always(**_: Any) -> bool:
+    return True
+
+
+def _angular_score(score_method: str = "angular", **_: Any) -> bool:
+    return score_method == "angular"
 
 
 def _stochastic(estimator: type) -> Callable[..., Scorer]:
@@ -148,6 +161,7 @@ _ENTRIES = (
         "netrep's LinearMetric (alpha, center_columns, zero_pad, score_method)",
         {"alpha": _ALPHA_01, **_SHAPE_PARAMS},
         lambda **p: EstimatorScorer(LinearMetric(**p)),
+        angle=_angular_score,
     ),
     MetricInfo(
         "permutation_shape",
@@ -157,6 +171,7 @@ _ENTRIES = (
         "zero_pad, score_method)",
         _SHAPE_PARAMS,
         lambda **p: EstimatorScorer(PermutationMetric(**p)),
+        angle=_angular_score,
     ),
     MetricInfo(
         "angular_shape_metric",
@@ -165,6 +180,7 @@ _ENTRIES = (
         "repsim's AngularShapeMetric (p, alpha)",
         {"p": _P, "alpha": _ALPHA_01},
         lambda **p: RepsimShapeScorer(**p, score_method="angular"),
+        angle=_always,
     ),
     MetricInfo(
         "euclidean_shape_metric",
@@ -209,6 +225,7 @@ _ENTRIES = (
         "arccos of biased linear CKA (netrep's LinearCKA: center_columns)",
         {"center_columns": _BOOL},
         LinearCKAScorer,
+        angle=_always,
     ),
     MetricInfo(
         "angular_cka",
@@ -217,6 +234,7 @@ _ENTRIES = (
         "repsim's AngularCKA (kernel, use_unbiased_hsic)",
         {"kernel": _KERNEL, "use_unbiased_hsic": _BOOL},
         AngularCKAScorer,
+        angle=_always,
     ),
     MetricInfo(
         "cka",

@@ -19,7 +19,7 @@ from scipy.stats import rankdata
 from repgeom.errors import InvalidInputError, ShapeMismatchError
 from repgeom.metrics.kendall import kendall_matrix
 from repgeom.metrics.pairwise import Pair, Scorer, as_data
-from repgeom.metrics.ranks import average_ranks
+from repgeom.metrics.ranks import average_ranks, dense_ranks
 
 RDMMethod = Literal[
     "euclidean", "correlation", "cosine", "mahalanobis", "crossnobis", "poisson", "poisson_cv"
@@ -673,3 +673,104 @@ class RSAScorer(Scorer):
         cols = {j: c for c, j in enumerate(sorted({j for _, j in pairs}))}
         S = self.score_block([prepared[i] for i in rows], [prepared[j] for j in cols])
         return np.array([S[rows[i], cols[j]] for i, j in pairs])
+
+    # -- resampled stimuli ------------------------------------------------------------------
+    def resampling(self, rep: Any) -> np.ndarray:
+        """The square RDM: resamples index its rows and columns."""
+        return vector_to_matrix(self.prepare(rep))
+
+    def resample(self, state: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """The RDM of the stimuli ``idx``: rows and columns of the square RDM, with NaN where
+        a stimulus meets its own copy (rsatoolbox's ``subsample_pattern``: those entries are
+        left out of every comparison)."""
+        idx = np.asarray(idx)
+        a, b = np.triu_indices(len(idx), 1)
+        out = state[idx[a], idx[b]]
+        out[idx[a] == idx[b]] = np.nan
+        return out
+
+    def score_resamples(
+        self,
+        rows: Sequence[Any],
+        cols: Sequence[Any],
+        samples: Sequence[np.ndarray],
+        *,
+        shuffle_cols: bool = False,
+        n_jobs: int | None = 1,
+        progress: bool | None = None,
+    ) -> np.ndarray:
+        """:meth:`Scorer.score_resamples` without re-ranking resampled RDMs, for the
+        ``cosine``, ``corr`` and ``spearman`` comparators (the others, and RDMs with NaN
+        entries, take the general path).
+
+        Notes
+        -----
+        A bootstrap sample that draws stimulus ``a`` ``c_a`` times holds RDM entry ``(a, b)``
+        ``w_ab = c_a c_b`` times (``a ≠ b``; a stimulus against its own copy is left out), so
+        each comparison is a ``w``-weighted one over the original entries: cosine
+        ``Σ w x y / √(Σ w x² Σ w y²)``, ``corr`` the cosine after subtracting the weighted
+        means, ``spearman`` ``corr`` of the weighted average ranks — for an entry whose value
+        has total weight ``W_=`` and ``W_<`` below it, ``W_< + (W_= + 1) / 2``. These equal
+        :func:`compare_rdms` on the resampled RDMs. A permutation moves entries without
+        changing their values (or ranks), so its scores are inner products of the fixed,
+        normalised rows with the permuted columns.
+        """
+        if self.comparator not in ("cosine", "corr", "spearman"):
+            return super().score_resamples(
+                rows, cols, samples, shuffle_cols=shuffle_cols, n_jobs=n_jobs, progress=progress
+            )
+        A = np.stack([self.prepare(r) for r in rows])
+        B = np.stack([self.prepare(c) for c in cols])
+        if np.isnan(A).any() or np.isnan(B).any():
+            return super().score_resamples(
+                rows, cols, samples, shuffle_cols=shuffle_cols, n_jobs=n_jobs, progress=progress
+            )
+        n = n_conditions(A.shape[1])
+        a, b = np.triu_indices(n, 1)
+        out = np.empty((len(samples), len(rows), len(cols)))
+        if shuffle_cols:
+            if self.comparator == "spearman":
+                A, B = average_ranks(A), average_ranks(B)
+            if self.comparator != "cosine":
+                A, B = _center_rows(A), _center_rows(B)
+            A = A / _row_norms(A)[:, None]
+            B = B / _row_norms(B)[:, None]
+            pair = np.full((n, n), -1)
+            pair[a, b] = pair[b, a] = np.arange(len(a))
+            for k, perm in enumerate(samples):
+                out[k] = A @ B[:, pair[perm[a], perm[b]]].T
+            return out
+        dense = dense_ranks(np.concatenate([A, B])) if self.comparator == "spearman" else None
+        for k, idx in enumerate(samples):
+            counts = np.bincount(idx, minlength=n).astype(np.float64)
+            w = counts[a] * counts[b]
+            if dense is None:
+                X, Y = A, B
+            else:
+                ranks = np.stack([_weighted_ranks(d, w) for d in dense])
+                X, Y = ranks[: len(rows)], ranks[len(rows) :]
+            if self.comparator != "cosine":
+                total = w.sum()
+                X = X - (X @ w / total)[:, None]
+                Y = Y - (Y @ w / total)[:, None]
+            Xw = X * w
+            out[k] = _cosines(
+                Xw @ Y.T, np.sqrt(np.sum(Xw * X, axis=1)), np.sqrt(np.sum(Y * w * Y, axis=1))
+            )
+        return out
+
+
+def _row_norms(A: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each row; 1 for a zero row (whose cosines are 0 either way)."""
+    norms = np.sqrt(np.einsum("ij,ij->i", A, A))
+    return np.where(norms > 0, norms, 1.0)
+
+
+def _weighted_ranks(dense: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Average ranks of a vector whose entry ``i`` occurs ``w[i]`` times, from its 0-based
+    dense ranks: ``W_< + (W_= + 1) / 2`` with ``W_=`` the total weight of the entry's value
+    and ``W_<`` that of smaller values."""
+    d = dense.astype(np.intp)
+    group = np.bincount(d, weights=w)
+    below = np.cumsum(group) - group
+    return below[d] + (group[d] + 1) / 2

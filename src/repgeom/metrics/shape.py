@@ -20,14 +20,14 @@ Conventions are netrep's (``netrep.metrics.LinearMetric``), including its quirks
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 import torch
 from scipy.linalg import null_space
 from scipy.optimize import linear_sum_assignment
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from tqdm.auto import tqdm
 
 from repgeom.errors import NotFittedError
@@ -228,6 +228,60 @@ class LinearMetric(NetrepPairwise, BaseEstimator):
             sum_var=sum_var,
             alpha=a,
         )
+
+    def resample_prepared(self, p: PreparedLinear, idx: np.ndarray) -> PreparedLinear:
+        """The prepared representation of the stimuli ``idx`` (rows, repeats allowed) of the
+        representation ``p`` was prepared from, without its original data.
+
+        Notes
+        -----
+        ``coords / gain = U S`` are the centred rows in the basis ``V``, so the resampled rows
+        centred anew are ``(U S)[idx] − mean`` in the same basis; at ``alpha = 1`` (nothing to
+        whiten) they are the new coords, otherwise they are prepared again (an SVD of
+        ``n_stimuli × k``) and the new basis is mapped back to the original units.
+        """
+        raw = p.coords[np.asarray(idx)] / p.gain
+        if self.center_columns:
+            raw = raw - raw.mean(axis=0)
+        if p.alpha > 1 - ALPHA_ONE_TOL:
+            lam = float(np.sum(raw**2))
+            return replace(p, mean=np.zeros(p.n_units), coords=raw, sum_lam=lam, sum_var=lam)
+        inner = clone(self).set_params(center_columns=False).prepare(raw)
+        return replace(inner, mean=np.zeros(p.n_units), basis=p.basis @ inner.basis)
+
+    def score_block_prepared(
+        self, rows: Sequence[PreparedLinear], cols: Sequence[PreparedLinear]
+    ) -> np.ndarray:
+        """Training distances of every row against every column on the CPU, in float64.
+
+        Notes
+        -----
+        The rows' coords are zero-padded to one width and stacked, so each column costs one
+        batched product ``M_i = A_iᵀ B``; ``‖M_i‖_* = Σ √eig(G_i)`` with ``G_i`` the smaller
+        of ``M_iᵀ M_i`` and ``M_i M_iᵀ`` (a symmetric eigenproblem on the smaller side instead
+        of an SVD). Squaring costs precision: the nuclear norm is good to about √ε ≈ 1e-8
+        relative, which matters only near zero angles, so pairs whose cosine exceeds
+        :data:`NEAR_ZERO_COS` are recomputed by :meth:`score_prepared` (an SVD).
+        """
+        _check_score_method(self.score_method)
+        k_max = max(r.coords.shape[1] for r in rows)
+        A = np.zeros((len(rows), rows[0].coords.shape[0], k_max))
+        for i, r in enumerate(rows):
+            check_same_stimuli(r.coords, cols[0].coords)
+            A[i, :, : r.coords.shape[1]] = r.coords
+        norms = [r.norm for r in rows]
+        out = np.empty((len(rows), len(cols)))
+        for j, b in enumerate(cols):
+            M = A.transpose(0, 2, 1) @ b.coords
+            G = M.transpose(0, 2, 1) @ M if M.shape[2] <= M.shape[1] else M @ M.transpose(0, 2, 1)
+            nuclear = np.sqrt(np.maximum(np.linalg.eigvalsh(G), 0)).sum(axis=1)
+            nb = b.norm
+            for i, a in enumerate(rows):
+                if nuclear[i] / max(norms[i] * nb, np.finfo(float).tiny) > NEAR_ZERO_COS:
+                    out[i, j] = self.score_prepared(a, b)
+                else:
+                    out[i, j] = self._distance(a, b, float(nuclear[i]), norms[i] ** 2, nb**2)
+        return out
 
     # -- per pair ----------------------------------------------------------------------
     def _width(self, a: PreparedLinear, b: PreparedLinear) -> int:

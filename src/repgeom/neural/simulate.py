@@ -129,6 +129,7 @@ def simulate_v1(
     exponent: float = 1.5,
     tau_frames: float = 2.0,
     subject: str | None = None,
+    n_subjects: int = 1,
     name: str = "v1",
 ) -> xr.Dataset:
     """Simulate spike counts of a V1-like population to a stimulus set.
@@ -151,6 +152,10 @@ def simulate_v1(
         Time constant of the temporal filter, in frames (clips only).
     subject : str, optional
         Subject label (default: ``name``); neuroid ids are ``{subject}_n0000``...
+    n_subjects : int
+        Split the neuroids into this many subjects (contiguous, as equal as possible), each a
+        different sample of neurons from the same generative population: labels
+        ``{subject}_s1``, ``{subject}_s2``, ... (with one subject, ``subject`` itself).
 
     Returns
     -------
@@ -163,12 +168,22 @@ def simulate_v1(
         raise InvalidInputError(
             f"n_neuroids={n_neuroids} and n_repetitions={n_repetitions} must both be at least 1"
         )
+    if not 1 <= n_subjects <= n_neuroids:
+        raise InvalidInputError(
+            f"n_subjects={n_subjects}: between 1 and n_neuroids={n_neuroids} (each subject needs "
+            "a neuroid)"
+        )
     images = stimuli["images"]
     is_clip = store.TIME in images.dims
     size = images.sizes[store.Y]
     if images.sizes[store.X] != size:
         raise InvalidInputError(f"simulate_v1 needs square images, got {dict(images.sizes)}")
     subject = subject or name
+    if n_subjects == 1:
+        subjects = np.full(n_neuroids, subject)
+    else:
+        sizes = [len(c) for c in np.array_split(np.arange(n_neuroids), n_subjects)]
+        subjects = np.repeat([f"{subject}_s{k + 1}" for k in range(n_subjects)], sizes)
     rng = np.random.default_rng(seed)
     population = V1Population.sample(n_neuroids, rng=rng, complex_fraction=complex_fraction)
     even, odd = population.filters(size)
@@ -208,9 +223,9 @@ def simulate_v1(
         coords={
             store.STIMULUS_ID: (store.STIMULUS, stimuli[store.STIMULUS_ID].values),
             store.CATEGORY: (store.STIMULUS, stimuli[store.CATEGORY].values),
-            store.NEUROID_ID: (neuroid, [f"{subject}_n{i:04d}" for i in range(n_neuroids)]),
+            store.NEUROID_ID: (neuroid, [f"{s}_n{i:04d}" for i, s in enumerate(subjects)]),
             store.REGION: (neuroid, np.full(n_neuroids, "V1")),
-            store.SUBJECT: (neuroid, np.full(n_neuroids, subject)),
+            store.SUBJECT: (neuroid, subjects),
             "preferred_orientation": (neuroid, population.orientation),
             "preferred_spatial_frequency": (neuroid, population.spatial_frequency),
             "rf_y": (neuroid, population.center[:, 0]),

@@ -31,6 +31,7 @@ MODULES = (
     "distances_block",
     "distances_combine",
     "rdms",
+    "inference",
     "dsa",
     "dsa_tutorial",
 )
