@@ -26,14 +26,17 @@ import xarray as xr
 
 from repgeom import store
 from repgeom.blocks import Block
+from repgeom.dims import SPLIT
 from repgeom.errors import InvalidInputError
 from repgeom.labelled import pair_matrix
-from repgeom.metrics.pairwise import pairwise_matrix
+from repgeom.metrics.pairwise import as_data, pairwise_matrix, take_stimuli
 from repgeom.metrics.registry import REGISTRY, Measure, MetricInfo, workflow_methods
 from repgeom.representations import LABELS, Representation
 
 #: The workflow's distance-store attribute naming the measure (``distance`` / ``similarity``).
 MEASURE_ATTR = "measure"
+#: The values of a held-out distance store's ``split`` dim; figures show ``test``.
+SPLITS = ("train", "test")
 
 
 def methods() -> list[str]:
@@ -113,18 +116,72 @@ def distance_block(
     return D
 
 
+def held_out_block(
+    reps: Sequence[Representation],
+    method: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    folds: int,
+    block: Block | None = None,
+    n_jobs: int | None = None,
+    progress: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training and held-out test matrices of one block, each the mean over ``folds``.
+
+    netrep's ``cross_validate`` semantics (scikit-learn's ``KFold(folds)``: contiguous folds of
+    the stimuli, no shuffling): each pair is aligned on a fold's training stimuli and scored on
+    them (train) and on the fold's other stimuli (test). A metric with nothing to fit
+    (``Scorer.fits`` False: RSA, CKA, ...) has one value on all stimuli, returned as both.
+    """
+    from sklearn.model_selection import KFold
+
+    scorer = metric_info(method).bind(**dict(params or {}))
+    if not scorer.fits:
+        D = distance_block(reps, method, params, block=block, n_jobs=n_jobs, progress=progress)
+        return D, D
+    n = len(reps[block.members[0] if block is not None else 0].features)
+    if not 2 <= folds <= n:
+        raise InvalidInputError(f"cv_folds={folds}: between 2 and the {n} stimuli")
+    diagonal = metric_info(method).measure == "similarity"
+    train, test = [], []
+    for train_rows, test_rows in KFold(n_splits=folds).split(np.arange(n)):
+        D_train, D_test = pairwise_matrix(
+            scorer,
+            [_rows(r, train_rows) for r in reps],
+            [_rows(r, test_rows) for r in reps],
+            block=block,
+            diagonal=diagonal,
+            progress=progress,
+            n_jobs=n_jobs,
+        )
+        train.append(D_train)
+        test.append(D_test)
+    return np.mean(train, axis=0), np.mean(test, axis=0)
+
+
+def _rows(rep: Representation, rows: np.ndarray) -> Any:
+    """The stimuli ``rows`` of a loaded representation (an unloaded one stays as it is)."""
+    if rep.features.size == 0:
+        return rep
+    return take_stimuli(as_data(rep), rows)
+
+
 def as_dataarray(
     D: np.ndarray,
     reps: Sequence[Representation],
     name: str,
     method: str,
     params: Mapping[str, Any],
+    *,
+    split: bool = False,
 ) -> xr.DataArray:
     """A matrix over ``reps`` as a labelled ``(rep_a, rep_b)`` DataArray (attrs ``metric``,
-    ``method``, ``params`` as JSON and ``measure``)."""
+    ``method``, ``params`` as JSON and ``measure``); with ``split``, ``D`` stacks the train and
+    test matrices along a leading ``split`` dim."""
     return pair_matrix(
         D,
         [r.name for r in reps],
+        lead=(SPLIT, list(SPLITS)) if split else None,
         labels={key: [r.labels[key] for r in reps] for key in LABELS},
         attrs={
             "metric": name,

@@ -123,7 +123,9 @@ SCHEMAS: dict[str, tuple[VariableSpec, ...]] = {
         VariableSpec("pearson_r", ((MODEL, LAYER, NEURAL, NEUROID),)),
         VariableSpec("ceiling", ((NEURAL, NEUROID),)),
     ),
-    "distances": (VariableSpec("distance", ((REP_A, REP_B), (SETTING, REP_A, REP_B))),),
+    "distances": (
+        VariableSpec("distance", ((REP_A, REP_B), (SETTING, REP_A, REP_B), (SPLIT, REP_A, REP_B))),
+    ),
     "rdms": (VariableSpec("rdm", ((REP, STIMULUS, f"{STIMULUS}_"),)),),
     "inference": (
         VariableSpec("inference", ((REP, BRAIN, STATISTIC),)),

@@ -73,6 +73,14 @@ def test_schema_errors_name_the_key(default, edit, message):
             lambda c: c["models"]["resnet18_s0"].update(kwargs={"depth": 3}),
             r"models.resnet18_s0.kwargs: .*depth",
         ),
+        (
+            lambda c: c["analyses"]["inference"].update(metrics={"shape_angualr": {}}),
+            r"analyses.inference.metrics: 'shape_angualr' is not a distance metric",
+        ),
+        (
+            lambda c: c["analyses"]["distances"].update(cv_folds=1),
+            r"analyses.distances.cv_folds: 1 is less than the minimum of 2",
+        ),
     ],
 )
 def test_semantic_errors_name_the_key(default, edit, message):
@@ -125,6 +133,7 @@ def test_plugins_register_metrics_for_the_config_check(default, tmp_path, monkey
     config = copy.deepcopy(default)
     config["plugins"] = [str(plugin)]
     config["analyses"]["distances"]["metrics"] = {"mine": {"method": "plugin_cka"}}
+    config["analyses"]["inference"]["metrics"] = None  # every distance metric
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     try:

@@ -36,6 +36,9 @@ def test_targets_cover_every_stage():
         "results/distances/b/rsa_correlation_spearman.nc",
         "results/distances/b/cka_angular.nc",
         "results/rdms/b.nc",
+        "results/inference/b/shape_angular.nc",
+        "results/inference/b/rsa_correlation_spearman.nc",
+        "results/inference/b/cka_angular.nc",
         *(
             f"figures/{name}.{ext}"
             for name in (
@@ -47,6 +50,7 @@ def test_targets_cover_every_stage():
                 "encoding_profiles",
                 "rsa",
                 "shape",
+                "brain_match",
             )
             for ext in ("png", "pdf")
         ),

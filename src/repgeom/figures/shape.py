@@ -40,6 +40,8 @@ def render(
     order = ds["leaf_order"].values[::-1]  # top to bottom, as the tree is drawn
     ax_tree.set(title="average linkage", xlabel="distance", yticks=[])
     label = f"{ds.attrs['metric']} ({ds.attrs['method']}, {ds.attrs['params']})"
+    if store.SPLIT in ds["distance"].dims:  # held-out: the layout is the test split's
+        label += f"\nheld-out test split, {ds.attrs['cv_folds']}-fold"
     panels.heatmap(
         ax_mat,
         D[order][:, order],

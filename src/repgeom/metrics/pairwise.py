@@ -147,6 +147,10 @@ class Scorer:
     :meth:`score_split` (train and held-out test values of a pair).
     """
 
+    #: Whether a pair's value fits something (an alignment) that :meth:`score_split` can score
+    #: on held-out stimuli; metrics with nothing to fit have the same value on any split.
+    fits: bool = False
+
     def prepare(self, rep: Any) -> Any:
         """The per-representation work, once per representation."""
         raise NotImplementedError
@@ -220,8 +224,15 @@ class Scorer:
         for k, idx in enumerate(bar):
             R = fixed if fixed is not None else [self.resample(s, idx) for s in row_states]
             C = [self.resample(s, idx) for s in col_states]
-            out[k] = self.score_block(R, C, n_jobs=n_jobs, progress=False)
+            out[k] = self.score_resampled_block(R, C, n_jobs=n_jobs, progress=False)
         return out
+
+    def score_resampled_block(
+        self, rows: Sequence[Any], cols: Sequence[Any], **kwargs: Any
+    ) -> np.ndarray:
+        """:meth:`score_block` of resampled representations, where a metric may take a faster
+        path of slightly lower precision (resampling noise dwarfs it); default the same."""
+        return self.score_block(rows, cols, **kwargs)
 
 
 class EstimatorScorer(Scorer):
@@ -231,6 +242,8 @@ class EstimatorScorer(Scorer):
     is prepared once and the estimator's own ``score_pairs`` (if any) batches pairs; otherwise
     a fresh copy of the estimator is fitted for each pair (``fit_score``).
     """
+
+    fits = True
 
     def __init__(self, estimator: Any) -> None:
         self.estimator = estimator
@@ -261,10 +274,12 @@ class EstimatorScorer(Scorer):
             )
         return super().score_pairs(prepared, pairs, n_jobs=n_jobs, progress=progress)
 
-    def score_block(self, rows: Sequence[Any], cols: Sequence[Any], **kwargs: Any) -> np.ndarray:
+    def score_resampled_block(
+        self, rows: Sequence[Any], cols: Sequence[Any], **kwargs: Any
+    ) -> np.ndarray:
         if self.prepares and hasattr(self.estimator, "score_block_prepared"):
             return self.estimator.score_block_prepared(rows, cols)
-        return super().score_block(rows, cols, **kwargs)
+        return super().score_resampled_block(rows, cols, **kwargs)
 
     def resampling(self, rep: Any) -> Any:
         if self.prepares and hasattr(self.estimator, "resample_prepared"):
@@ -277,6 +292,7 @@ class EstimatorScorer(Scorer):
         return super().resample(state, idx)
 
     def score_split(self, a: Any, b: Any, test_a: Any, test_b: Any) -> tuple[float, float]:
+        test_a, test_b = as_data(test_a).features, as_data(test_b).features
         if self.prepares:
             fitted = clone(self.estimator).finalize_fit(a, b)
             return self.score(a, b), float(fitted.score(test_a, test_b))

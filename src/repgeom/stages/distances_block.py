@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from repgeom import paths, selection, store
 from repgeom.blocks import Block
 from repgeom.representations import load_representations
@@ -38,8 +40,9 @@ def distances_block_stage(
     """One block of one metric's matrix over every representation of a stimulus set.
 
     ``spec`` holds ``stimset``, ``metric`` (its name), ``method``, ``params``, ``block_size``,
-    ``device`` and ``representations`` (every representation's attrs as the config predicts
-    them); ``block`` is the block's ``"i-j"`` label (the rule's wildcard) or a
+    ``device``, ``cv_folds`` (None, or K: train and held-out test matrices along a ``split``
+    dim, :func:`repgeom.distances.held_out_block`) and ``representations`` (every
+    representation's attrs as the config predicts them); ``block`` is the block's ``"i-j"`` label (the rule's wildcard) or a
     :class:`~repgeom.blocks.Block`. The block's pairs are computed, the rest of the matrix is
     NaN; only the block's rows and columns are loaded (and the neural stores, whose stimuli
     decide the rows every block uses), so a changed model reruns the blocks it is in only.
@@ -52,8 +55,16 @@ def distances_block_stage(
     reps = load_representations(
         activations, neural, needed=block.members, described=spec.get("representations")
     )
-    D = dist.distance_block(reps, spec["method"], spec["params"], block=block, device=device)
-    da = dist.as_dataarray(D, reps, spec["metric"], spec["method"], spec["params"])
+    folds = spec.get("cv_folds")
+    if folds:
+        D = np.stack(
+            dist.held_out_block(reps, spec["method"], spec["params"], folds=folds, block=block)
+        )
+    else:
+        D = dist.distance_block(reps, spec["method"], spec["params"], block=block, device=device)
+    da = dist.as_dataarray(
+        D, reps, spec["metric"], spec["method"], spec["params"], split=bool(folds)
+    )
     log.info("%s %s block %s: %d representations", spec["stimset"], spec["metric"], block.label, n)
     ds = distance_dataset(
         da,
@@ -74,6 +85,7 @@ def distance_spec(config: Config, stimset: str, metric: str, **_: str) -> dict[s
         "method": spec.pop("method"),
         "params": spec,
         "block_size": config["analyses"]["distances"]["block_size"],
+        "cv_folds": config["analyses"]["distances"]["cv_folds"],
         "device": config["device"],
         "representations": selection.representation_attrs(config, stimset),
     }

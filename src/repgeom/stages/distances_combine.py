@@ -26,8 +26,11 @@ def layout_variables(da: xr.DataArray) -> dict[str, tuple[tuple[str, ...], Any]]
 
     ``dissimilarity`` (rep_a, rep_b): ``1 − s`` for a similarity; ``mds`` (rep_a, mds_axis):
     2-D metric MDS; ``linkage`` (merge, linkage_column): average-linkage tree;
-    ``leaf_order`` (rep_a): the tree's dendrogram leaves, as positions along ``rep_a``.
+    ``leaf_order`` (rep_a): the tree's dendrogram leaves, as positions along ``rep_a``. A
+    held-out matrix (a ``split`` dim) is laid out from its ``test`` split.
     """
+    if store.SPLIT in da.dims:
+        da = da.sel({store.SPLIT: "test"})
     D = layout.dissimilarity(da.transpose(store.REP_A, store.REP_B).values, da.attrs["measure"])
     tree, leaves = layout.average_linkage(D)
     return {
@@ -54,6 +57,8 @@ def distances_combine_stage(
             f"({sorted(used)}); rerun them with the same neural data"
         )
     extra = {"n_stimuli_used": used.pop()} if used else {}
+    if spec.get("cv_folds"):
+        extra["cv_folds"] = int(spec["cv_folds"])
     ds = distance_dataset(da, spec, stimset=spec["stimset"], n_blocks=len(stores), **extra)
     ds = ds.assign(layout_variables(da))
     return store.write(ds, out, "distances")
