@@ -43,9 +43,10 @@ def distances_block_stage(
     ``device``, ``cv_folds`` (None, or K: train and held-out test matrices along a ``split``
     dim, :func:`repgeom.distances.held_out_block`) and ``representations`` (every
     representation's attrs as the config predicts them); ``block`` is the block's ``"i-j"``
-    label (the rule's wildcard) or a :class:`~repgeom.blocks.Block`. The block's pairs are computed, the rest of the matrix is
-    NaN; only the block's rows and columns are loaded (and the neural stores, whose stimuli
-    decide the rows every block uses), so a changed model reruns the blocks it is in only.
+    label (the rule's wildcard) or a :class:`~repgeom.blocks.Block`. The block's pairs are
+    computed, the rest of the matrix is NaN; only the block's rows and columns are loaded (and
+    the neural stores, whose stimuli decide the rows every block uses), so a changed model
+    reruns the blocks it is in only.
     """
     from repgeom import distances as dist
 
