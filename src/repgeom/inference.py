@@ -115,12 +115,21 @@ def subject_columns(subjects: Sequence[Any] | None, n_units: int) -> list[np.nda
     return [np.flatnonzero(labels == labels[i]) for i in sorted(first)]
 
 
-def unit_subset(rep: Any, columns: np.ndarray) -> Data:
-    """The representation of some of a brain's units (features, row means and trials)."""
+def unit_subset(rep: Any, columns: np.ndarray, label: str = "") -> Data:
+    """The representation of some of a brain's units (features, row means and trials), named
+    ``{brain}[{label}]``."""
     data = as_data(rep)
     X = np.asarray(data.features)[:, columns]
     samples = None if data.samples is None else np.asarray(data.samples)[..., columns]
-    return Data(X, X.mean(axis=1), len(columns), samples, data.name)
+    return Data(X, X.mean(axis=1), len(columns), samples, f"{data.name}[{label}]")
+
+
+def _prepared(scorer: Scorer, rep: Any) -> Any:
+    """``scorer.prepare(rep)``, its error naming the representation."""
+    try:
+        return scorer.prepare(rep)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{as_data(rep).name}: {exc}") from exc
 
 
 def _targets(brains: Sequence[Any]) -> tuple[list[Data], list[np.ndarray]]:
@@ -130,9 +139,13 @@ def _targets(brains: Sequence[Any]) -> tuple[list[Data], list[np.ndarray]]:
     groups = []
     for brain in brains:
         data = as_data(brain)
-        cols = subject_columns(getattr(brain, "subjects", None), np.shape(data.features)[1])
+        subjects = getattr(brain, "subjects", None)
+        cols = subject_columns(subjects, np.shape(data.features)[1])
         start = len(targets)
-        targets += [data] if len(cols) == 1 else [unit_subset(brain, c) for c in cols]
+        if len(cols) == 1:
+            targets.append(data)
+        else:
+            targets += [unit_subset(brain, c, str(np.asarray(subjects)[c[0]])) for c in cols]
         groups.append(np.arange(start, len(targets)))
     return targets, groups
 
@@ -160,7 +173,7 @@ def step_up(value: float, k: float, correction: Correction) -> float:
 
 
 def _pair_score(scorer: Scorer, a: Any, b: Any) -> float:
-    return float(scorer.score(scorer.prepare(a), scorer.prepare(b)))
+    return float(scorer.score(_prepared(scorer, a), _prepared(scorer, b)))
 
 
 def noise_ceiling(
@@ -181,10 +194,12 @@ def noise_ceiling(
     columns = subject_columns(getattr(brain, "subjects", None), np.shape(data.features)[1])
     if len(columns) > 1:
         lower, upper = [], []
+        labels = np.asarray(brain.subjects)
         for k, cols in enumerate(columns):
             others = np.concatenate([c for j, c in enumerate(columns) if j != k])
-            subject = unit_subset(brain, cols)
-            lower.append(_pair_score(scorer, subject, unit_subset(brain, others)))
+            subject = unit_subset(brain, cols, str(labels[cols[0]]))
+            rest = unit_subset(brain, others, f"all but {labels[cols[0]]}")
+            lower.append(_pair_score(scorer, subject, rest))
             upper.append(_pair_score(scorer, subject, data))
         bounds = sorted([float(np.mean(lower)), float(np.mean(upper))])
         return Ceiling(*bounds, f"leave-one-subject-out ({len(columns)} subjects)")
@@ -266,7 +281,8 @@ def infer(
     ------
     InvalidInputError
         Without models or brains, for a negative number of resamples, a ``confidence`` outside
-        (0, 1), or representations on different numbers of stimuli.
+        (0, 1), representations on different numbers of stimuli, or one the metric cannot
+        prepare (the message names it, e.g. ``v1[v1_s2]`` for a subject).
     """
     if not models or not brains:
         raise InvalidInputError("inference needs at least one model and one brain")
@@ -281,9 +297,9 @@ def infer(
     n_stimuli = n.pop()
     targets, groups = _targets(brains)
     scorer = scorer.for_set([*models, *targets])
-    prepared = [scorer.prepare(r) for r in models]
+    prepared = [_prepared(scorer, r) for r in models]
     observed = _per_brain(
-        scorer.score_block(prepared, [scorer.prepare(t) for t in targets], n_jobs=1), groups
+        scorer.score_block(prepared, [_prepared(scorer, t) for t in targets], n_jobs=1), groups
     )
     sign = -1.0 if measure == "distance" else 1.0
     tail = (1 - confidence) / 2

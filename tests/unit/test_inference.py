@@ -346,3 +346,20 @@ def test_representations_on_different_stimuli_are_an_error(rng) -> None:
             n_bootstrap=0,
             n_permutations=0,
         )
+
+
+def test_a_representation_the_metric_cannot_prepare_is_named(rng) -> None:
+    brain = SimpleNamespace(
+        features=np.hstack([rng.standard_normal((10, 3)), np.ones((10, 3))]),
+        name="v1",
+        subjects=np.repeat(["a", "b"], 3),
+    )
+    with pytest.raises(InvalidInputError, match=r"v1\[b\]: correlation distance is undefined"):
+        infer(
+            get("rsa").bind(),
+            "similarity",
+            [rng.standard_normal((10, 4))],
+            [brain],
+            n_bootstrap=0,
+            n_permutations=0,
+        )

@@ -89,3 +89,71 @@ def test_encoding_stage_matches_stimuli_by_id(stimuli, tmp_path):
     assert outs[0].sizes == {"model": 1, "layer": 2, "neural": 1, "neuroid": 4}
     assert np.isfinite(outs[0]["ceiling"].values).all()
     assert list(outs[0]["layer_depth"].values[0]) == [0.0, 1.0]
+
+
+@pytest.fixture(scope="module")
+def layers_and_brain(stimuli, tmp_path_factory):
+    """Two layers of an untrained ResNet-18 and a two-subject V1 on 9 gratings."""
+    from repgeom.neural import simulate_v1
+
+    tmp = tmp_path_factory.mktemp("reps")
+    layers = activations_stage("g", "r18", {**SPEC, "store_raw": False}, stimuli, tmp / "a")
+    stim = store.read(stimuli, "stimuli")
+    neural = simulate_v1(stim, n_neuroids=6, n_repetitions=3, n_subjects=2, name="v1")
+    neural.attrs.update(store.provenance("neural"))
+    return layers, store.write(neural, tmp / "v1.nc", "neural")
+
+
+def test_inference_stage_stores_statistics_ceilings_and_comparisons(layers_and_brain, tmp_path):
+    from repgeom.inference import STATISTICS
+    from repgeom.stages.inference import inference_stage
+
+    layers, brain = layers_and_brain
+    spec = {
+        "stimset": "g",
+        "metric": "rsa_corr",
+        "method": "rsa",
+        "params": {"rdm_method": "euclidean", "comparator": "corr"},
+        "n_bootstrap": 20,
+        "n_permutations": 0,
+        "confidence": 0.9,
+        "n_splits": 5,
+        "seed": 3,
+    }
+    ds = store.read(inference_stage(layers, [brain], spec, tmp_path / "i.nc"), "inference")
+    assert ds["inference"].dims == ("rep", "brain", "statistic")
+    assert list(ds["statistic"].values) == list(STATISTICS)
+    assert list(ds["rep"].values) == ["r18/stem", "r18/pool"]
+    assert list(ds["rep_depth"].values) == [0.0, 1.0]
+    assert ds["ceiling_method"].values[0] == "leave-one-subject-out (2 subjects)"
+    assert int(ds["n_subjects"].values[0]) == 2
+    score = ds["inference"].sel(statistic="score").values
+    low, high = (ds["inference"].sel(statistic=s).values for s in ("ci_low", "ci_high"))
+    assert np.all(np.isfinite(score)) and np.all(low <= high)
+    assert np.isnan(ds["inference"].sel(statistic="p").values).all()  # no permutations
+    assert ds["comparison_q"].dims == ("rep_a", "rep_b", "brain")
+    assert ds.attrs["bootstrap_seed"] == 3 and ds.attrs["permutation_seed"] == 4
+    assert ds.attrs["n_bootstrap"] == 20 and ds.attrs["measure"] == "similarity"
+
+
+def test_distances_block_with_folds_stores_train_and_test(layers_and_brain, tmp_path):
+    from repgeom.blocks import Block
+    from repgeom.stages.distances_block import distances_block_stage
+
+    layers, brain = layers_and_brain
+    spec = {
+        "stimset": "g",
+        "metric": "procrustes",
+        "method": "linear_shape",
+        "params": {"alpha": 1.0},
+        "block_size": 3,
+        "cv_folds": 3,
+        "device": "cpu",
+    }
+    out = distances_block_stage(layers, [brain], spec, Block.whole(3), tmp_path / "b.nc")
+    da = store.read(out, "distances")["distance"]
+    assert da.dims == ("split", "rep_a", "rep_b")
+    assert list(da["split"].values) == ["train", "test"]
+    train, test = da.sel(split="train").values, da.sel(split="test").values
+    off = ~np.eye(3, dtype=bool)
+    assert np.mean(train[off]) <= np.mean(test[off])
