@@ -1,7 +1,10 @@
 import json
 import shlex
 
+import pytest
+
 from repgeom import config as cfg, plan
+from repgeom.errors import ConfigError
 from repgeom.stages import STAGES
 
 
@@ -167,3 +170,29 @@ def test_stage_specs_carry_what_their_stages_read():
         model="t",
     )
     assert set(training) == {"architecture", "seed", "kwargs", "train"}
+
+
+def test_a_models_own_layer_policy_overrides_the_global_one_key_by_key():
+    """The ZCA counterexample beside the plain model in one run: the whitened copy's
+    activation spec carries whiten: zca over the global pooling, the plain one the global."""
+    raw = {
+        "stimsets": {"a": {"kind": "gratings"}},
+        "layer_policy": {"spatial": "avg"},
+        "models": {
+            "m": {"architecture": "alexnet", "layers": ["features.1"]},
+            "m_zca": {
+                "architecture": "alexnet",
+                "layers": ["features.1"],
+                "layer_policy": {"whiten": "zca"},
+            },
+        },
+    }
+    config = cfg.validate(raw)
+    plain = plan.spec(config, "activations", model="m", stimset="a")
+    zca = plan.spec(config, "activations", model="m_zca", stimset="a")
+    assert plain["layer_policy"] == {"spatial": "avg", "tokens": "cls"}
+    assert zca["layer_policy"] == {"spatial": "avg", "tokens": "cls", "whiten": "zca"}
+    assert "layer_policy" not in zca["model"]
+    bad = {**raw, "models": {"m": {**raw["models"]["m"], "layer_policy": {"whiten": "pca"}}}}
+    with pytest.raises(ConfigError, match=r"models.m.layer_policy.whiten: 'pca' is not one of"):
+        cfg.validate(bad)

@@ -68,6 +68,7 @@ def test_every_store_and_figure_is_written_and_valid(finished):
         "manifolds",
         "distances",
         "rdms",
+        "inference",
     }
     layers = sorted(p.stem for p in (finished / "results/activations/grat/r18").glob("*.nc"))
     assert layers == ["block2", "pool", "stem"]
@@ -82,7 +83,7 @@ def test_every_store_and_figure_is_written_and_valid(finished):
     assert dims.sizes == {"model": 3, "layer": 4, "stimset": 2, "spectrum_index": 24}
     assert list(dims["training"].values) == ["untrained", "untrained", "supervised"]
     enc = store.read(finished / "results/encoding.nc")
-    assert enc.sizes == {"model": 3, "layer": 4, "neural": 1, "neuroid": 10}
+    assert enc.sizes == {"model": 3, "layer": 4, "neural": 1, "neuroid": 30}
     assert np.isfinite(enc["median_r"].sel(model="r18t", layer="pool")).all()
     assert (finished / "results/weights/r18t.pt").stat().st_size > 10**6
     assert dims["effective_dimensionality"].sel(model="r18", layer="block6").isnull().all()
@@ -106,15 +107,22 @@ def test_distance_matrices_cover_every_representation(finished):
     """9 representations of grat (r18: 3 layers, mnet: 3, r18t: 2, the v1 dataset), assembled
     from 3 block jobs; the clip set's DSA matrix has the 8 model layers."""
     shape_store = store.read(finished / "results/distances/grat/shape.nc")
-    shape = shape_store["distance"]
-    assert shape.sizes == {"rep_a": 9, "rep_b": 9} and shape_store.attrs["n_blocks"] == 3
+    held_out = shape_store["distance"]
+    assert held_out.sizes == {"split": 2, "rep_a": 9, "rep_b": 9}
+    assert shape_store.attrs["n_blocks"] == 3 and shape_store.attrs["cv_folds"] == 4
+    shape = held_out.sel(split="test")
+    np.testing.assert_allclose(
+        shape_store["dissimilarity"].values, shape.values
+    )  # the figures' layout is the held-out split's
     assert list(shape["rep_a"].values[[0, -1]]) == ["r18/stem", "v1"]
     assert shape["rep_a_source"].values[-1] == "brain"
     D = shape.values
     assert np.allclose(D, D.T) and np.all(np.diag(D) == 0) and np.all(D[~np.eye(9, dtype=bool)] > 0)
     blocks = sorted(p.stem for p in (finished / "results/distances/grat/blocks/shape").glob("*.nc"))
     assert blocks == ["0-0", "0-1", "1-1"]
-    rsa = store.read(finished / "results/distances/grat/rsa.nc")["distance"]
+    rsa_split = store.read(finished / "results/distances/grat/rsa.nc")["distance"]
+    rsa = rsa_split.sel(split="test")  # nothing to fit: train = test
+    np.testing.assert_array_equal(rsa_split.sel(split="train").values, rsa.values)
     assert rsa.attrs["measure"] == "similarity" and np.allclose(np.diag(rsa.values), 1)
     layout = store.read(finished / "results/distances/grat/rsa.nc")
     assert layout["mds"].sizes == {"rep_a": 9, "mds_axis": 2}
@@ -128,6 +136,18 @@ def test_distance_matrices_cover_every_representation(finished):
     assert dsa.sizes == {"rep_a": 8, "rep_b": 8} and np.isfinite(dsa.values).all()
     tutorial = store.read(finished / "results/dsa/tutorial.nc")["distance"].isel(setting=0)
     assert tutorial.sel(rep_a="circle", rep_b="oval") < tutorial.sel(rep_a="circle", rep_b="walk")
+
+
+def test_inference_scores_every_layer_against_the_brain(finished):
+    """8 model layers against v1 (2 subjects) for both metrics, with their resamples."""
+    for metric in ("shape", "rsa"):
+        ds = store.read(finished / f"results/inference/grat/{metric}.nc")
+        assert ds["inference"].sizes == {"rep": 8, "brain": 1, "statistic": 10}
+        assert ds["ceiling_method"].values[0] == "leave-one-subject-out (2 subjects)"
+        stats = ds["inference"].sel(brain="v1")
+        assert np.isfinite(stats.sel(statistic=["score", "ci_low", "ci_high", "p"])).all()
+        assert ds.attrs["n_bootstrap"] == 50 and ds.attrs["n_permutations"] == 50
+        assert ds["comparison_q"].sizes == {"rep_a": 8, "rep_b": 8, "brain": 1}
 
 
 def test_inspect_says_how_a_figures_numbers_were_made(finished):

@@ -47,7 +47,8 @@ def activations_stage(
     (:mod:`repgeom.reduce`) and written to ``{out}/{layer}.nc``.
 
     ``spec`` holds ``model`` (the config entry), ``training``, ``batch_size``, ``device``,
-    ``store_raw`` and ``layer_policy``; ``device`` is the resolved device the job runs on.
+    ``store_raw`` and ``layer_policy`` (the global policy under the model's own keys);
+    ``device`` is the resolved device the job runs on.
     """
     import torch
 
@@ -144,13 +145,14 @@ def _spec(config: Config, model: str, stimset: str | None = None) -> dict[str, A
     model_spec = dict(config["models"][model])
     if model_spec.get("train"):
         model_spec["weights"] = paths.WEIGHTS.format(model=model)
+    own_policy = model_spec.pop("layer_policy", {})
     return {
         "model": model_spec,
         "training": selection.model_training(config, model),
         "batch_size": config["batch_size"],
         "device": config["device"],
         "store_raw": config["store_raw"],
-        "layer_policy": config["layer_policy"],
+        "layer_policy": {**config["layer_policy"], **own_policy},
     }
 
 
