@@ -130,9 +130,11 @@ def _first_metric(config: Config, method: str) -> str | None:
     return next((m for m, spec in metrics.items() if spec["method"] == method), None)
 
 
-def shape_metric(config: Config) -> str | None:
-    """The first ``linear_shape`` metric (the shape figure shows it), if any."""
-    return _first_metric(config, "linear_shape")
+def matrix_metrics(config: Config) -> list[str]:
+    """The distance metrics the distance-matrix figure draws: every one but the RSA metric the
+    RSA figure draws, so that each configured metric appears in some figure."""
+    rsa = rsa_metric(config)
+    return [m for m in distance_metrics(config) if m != rsa]
 
 
 def rsa_metric(config: Config) -> str | None:

@@ -286,3 +286,31 @@ def test_snakefiles_are_formatted():
         text=True,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_every_figure_passes_the_print_checks_and_every_metric_is_drawn(finished, monkeypatch):
+    """Each figure re-rendered from the tiny run's stores: no text under 7 pt at the printed
+    column width, no text off the canvas, a colour bar or legend for every colour mapping
+    (repgeom.figures.checks); and each configured distance metric's store feeds a figure."""
+    from repgeom import config as cfg, plan
+    from repgeom.figures import checks, style
+
+    config = cfg.load(TINY, inputs=False)
+    monkeypatch.chdir(finished)
+    found: dict[str, list[str]] = {}
+    save = style.save
+
+    def checked(fig, out_stem, inputs=(), **kw):
+        found[str(out_stem)] = checks.problems(fig)
+        return save(fig, out_stem, inputs, **kw)
+
+    monkeypatch.setattr(style, "save", checked)
+    for name in plan.figures(config):
+        figure = plan.figure(name)
+        figure.draw(figure.inputs(config), finished / "checked" / name, figure.spec_for(config))
+    assert len(found) == len(plan.figures(config))
+    assert {stem: p for stem, p in found.items() if p} == {}
+    drawn = {path for name in plan.figures(config) for path in plan.figure_inputs(config, name)}
+    for stimset in plan.distance_stimsets(config):
+        for metric in plan.distance_metrics(config):
+            assert plan.DISTANCES.format(stimset=stimset, metric=metric) in drawn

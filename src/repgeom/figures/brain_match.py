@@ -11,7 +11,6 @@ score is significantly better (or worse) than the column's at q < 0.05, rsatoolb
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,29 +28,8 @@ from repgeom.figures.base import Config, Figure
 
 #: Significance level of the comparison panel (on Benjamini–Hochberg q-values).
 ALPHA = 0.05
-#: Width of the figure (a double column, 183 mm) and height of a row, in inches.
-WIDTH, ROW_HEIGHT = 7.2, 2.9
-
-#: Readable names of the workflow's methods (the config's metric name is shown beside them).
-METHOD_LABELS = {
-    "linear_shape": "shape distance",
-    "permutation_shape": "permutation shape distance",
-    "rsa": "RSA",
-    "angular_cka": "angular CKA",
-    "linear_cka_angle": "linear CKA angle",
-    "cka": "CKA",
-    "energy_stochastic": "energy distance",
-    "gaussian_stochastic": "Gaussian stochastic shape distance",
-}
-
-
-def metric_label(ds: xr.Dataset) -> str:
-    """A metric's readable name with its key parameters, e.g. ``shape distance (alpha = 1.0)``."""
-    method = str(ds.attrs["method"])
-    params = json.loads(str(ds.attrs.get("params", "{}")))
-    shown = ", ".join(f"{k} = {v}" for k, v in params.items())
-    name = METHOD_LABELS.get(method, method.replace("_", " "))
-    return f"{name} ({shown})" if shown else name
+#: Height of a row, in inches (the figure is a double column wide).
+ROW_HEIGHT = 2.9
 
 
 def _better(ds: xr.Dataset) -> str:
@@ -100,10 +78,10 @@ def _profile(ax: plt.Axes, ds: xr.Dataset, brain: str, colors: dict) -> None:
     ax.set(
         xlabel="relative depth (0 = first layer, 1 = last)",
         ylabel=f"score ({_better(ds)})",
-        title=f"{brain} ({n_subjects} subject{'s' if n_subjects > 1 else ''})\n{metric_label(ds)}",
+        title=f"{brain} ({n_subjects} subject{'s' if n_subjects > 1 else ''})\n"
+        + style.metric_label(ds),
         xlim=(-0.05, 1.05),
     )
-    ax.title.set_fontsize(8)
 
 
 def _comparisons(ax: plt.Axes, ds: xr.Dataset, brain: str) -> None:
@@ -116,21 +94,8 @@ def _comparisons(ax: plt.Axes, ds: xr.Dataset, brain: str) -> None:
     grid[~np.isfinite(q)] = np.nan
     cmap = ListedColormap(["#d6604d", "#f7f7f7", "#4393c3"])
     ax.imshow(grid, cmap=cmap, vmin=0, vmax=2, interpolation="nearest")
-    models = [str(m) for m in ds[f"{store.REP}_model"].values]
-    starts = [i for i, m in enumerate(models) if i == 0 or m != models[i - 1]]
-    bounds = [*starts, len(models)]
-    for b in bounds[1:-1]:
-        ax.axhline(b - 0.5, color="k", lw=0.5)
-        ax.axvline(b - 0.5, color="k", lw=0.5)
-    centres = [(a + b - 1) / 2 for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    names = [models[s] for s in starts]
-    ax.set_xticks(centres, names, rotation=90, fontsize=style.MIN_FONT_PT)
-    ax.set_yticks(centres, names, fontsize=style.MIN_FONT_PT)
-    ax.tick_params(length=0)
-    ax.set_title(
-        f"paired bootstrap, BH q < {ALPHA}\n(layers in depth order within each model)",
-        fontsize=8,
-    )
+    panels.group_ticks(ax, [str(m) for m in ds[f"{store.REP}_model"].values], color="k")
+    ax.set_title(f"layer vs layer\n(paired bootstrap,\nBH q < {ALPHA})")
     if np.isnan(grid).all():
         ax.text(
             0.5,
@@ -139,7 +104,6 @@ def _comparisons(ax: plt.Axes, ds: xr.Dataset, brain: str) -> None:
             ha="center",
             va="center",
             transform=ax.transAxes,
-            fontsize=8,
         )
 
 
@@ -152,7 +116,7 @@ def render(
     rows = [(ds, str(b)) for ds in stores for b in ds[store.BRAIN].values]
     models = list(dict.fromkeys(str(m) for ds in stores for m in ds[f"{store.REP}_model"].values))
     colors = panels.model_colors(models)
-    fig = plt.figure(figsize=(WIDTH + 1.6, ROW_HEIGHT * len(rows)), layout="constrained")
+    fig = plt.figure(figsize=(style.DOUBLE, ROW_HEIGHT * len(rows)), layout="constrained")
     grid = fig.add_gridspec(len(rows), 2, width_ratios=[2, 1])
     for r, (ds, brain) in enumerate(rows):
         _profile(fig.add_subplot(grid[r, 0]), ds, brain, colors)

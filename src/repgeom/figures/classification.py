@@ -25,7 +25,7 @@ from scipy.stats import pearsonr
 from repgeom import paths, selection, store
 from repgeom.figures import style
 from repgeom.figures.base import Config, Figure
-from repgeom.figures.ed_encoding import _annotate, emptiest_corner, log_ticks
+from repgeom.figures.ed_encoding import log_ticks
 from repgeom.figures.panels import model_colors
 
 
@@ -71,7 +71,11 @@ def _points(cls, dim, enc, stimset: str, classifier: str, ed_stimset: str | None
     return rows, neural
 
 
-def _panel(ax, rows, x_index: int, y_key: str, colours, markers, chance: float, log_x: bool):
+def _panel(
+    ax, rows, x_index: int, y_key: str, colours, markers, chance: float, log_x: bool
+) -> list[str]:
+    """Scatter one score against ED or encoding; returns the per-n_train correlation lines
+    (the caller puts them in the panel's title, where they cover no point)."""
     y_index = 4 if y_key == "mrr" else 5
     lines = []
     for n, marker in markers.items():
@@ -91,9 +95,7 @@ def _panel(ax, rows, x_index: int, y_key: str, colours, markers, chance: float, 
     if log_x:
         xs = np.array([r[x_index] for r in rows])
         log_ticks(ax, xs[np.isfinite(xs)])
-    xy = np.array([(r[x_index], r[y_index]) for r in rows if np.isfinite(r[x_index])])
-    corner = emptiest_corner(ax, xy[:, 0], xy[:, 1]) if xy.size else "lower right"
-    _annotate(ax, "\n".join(lines), corner)
+    return lines
 
 
 def render(
@@ -111,26 +113,29 @@ def render(
     models = [str(m) for m in dim[store.MODEL].values]
     colours = model_colors(models)
     markers = style.model_markers([str(int(n)) for n in cls["n_train"].values])
-    panels = [("ed", "mrr"), ("ed", "top1")]
-    if enc is not None:
-        panels += [("encoding", "mrr"), ("encoding", "top1")]
-    cases = [(str(s), str(c)) for s in cls[store.STIMSET].values for c in cls["classifier"].values]
+    x_keys = ["ed"] + (["encoding"] if enc is not None else [])
+    cases = [
+        (str(s), str(c), y)
+        for s in cls[store.STIMSET].values
+        for c in cls["classifier"].values
+        for y in ("mrr", "top1")
+    ]
     fig, axes = plt.subplots(
         len(cases),
-        len(panels),
-        figsize=(3.2 * len(panels) + 1.6, 2.7 * len(cases) + 0.4),
+        len(x_keys),
+        figsize=(style.DOUBLE, 2.3 * len(cases) + 0.4),
         squeeze=False,
         layout="constrained",
     )
     letters = iter("abcdefghijklmnopqrstuvwxyz")
     neural = None
-    for row, (stimset, classifier) in zip(axes, cases, strict=True):
+    for row, (stimset, classifier, y_key) in zip(axes, cases, strict=True):
         rows, neural = _points(cls, dim, enc, stimset, classifier, ed_stimset)
         k = int(cls["n_classes"].sel({store.STIMSET: stimset}))
-        for ax, (x_key, y_key) in zip(row, panels, strict=True):
-            label, chance_var = SCORES[y_key]
-            chance = float(cls[chance_var].sel({store.STIMSET: stimset}))
-            _panel(
+        label, chance_var = SCORES[y_key]
+        chance = float(cls[chance_var].sel({store.STIMSET: stimset}))
+        for ax, x_key in zip(row, x_keys, strict=True):
+            lines = _panel(
                 ax, rows, 2 if x_key == "ed" else 3, y_key, colours, markers, chance, x_key == "ed"
             )
             xlabel = (
@@ -140,7 +145,8 @@ def render(
             )
             ax.set(xlabel=xlabel, ylabel=f"few-shot {label}")
             ax.set_title(
-                f"{next(letters)}  {stimset} ({k} classes), {classifier}", loc="left", fontsize=9
+                "\n".join([f"{next(letters)}  {stimset} ({k} classes), {classifier}", *lines]),
+                loc="left",
             )
     handles = [
         Line2D([], [], ls="", marker="o", color=colours[m], label=m, markersize=6) for m in models
@@ -152,7 +158,7 @@ def render(
     ]
     handles.append(Line2D([], [], ls="--", color="0.4", lw=0.8, label="chance"))
     style.model_legend(fig, handles)
-    fig.suptitle("Few-shot readout vs effective dimensionality and encoding", fontsize=11)
+    fig.suptitle("Few-shot readout vs effective dimensionality and encoding")
     return style.save(fig, out_stem, inputs)
 
 

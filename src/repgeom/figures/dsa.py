@@ -30,17 +30,24 @@ def render(
         for ds in stores
         for s in (ds[store.SETTING].values if store.SETTING in ds.dims else [None])
     ]
+    n_cols = min(2, len(panels_needed))
+    n_rows = -(-len(panels_needed) // n_cols)
     fig, axes = plt.subplots(
-        1,
-        len(panels_needed),
-        figsize=(5.5 * len(panels_needed), 5),
+        n_rows,
+        n_cols,
+        figsize=(style.DOUBLE, 3.3 * n_rows),
         squeeze=False,
         layout="constrained",
     )
-    for ax, (ds, setting) in zip(axes[0], panels_needed, strict=True):
+    for ax in axes.ravel()[len(panels_needed) :]:
+        ax.set_visible(False)
+    letters = iter("abcdefghijklmnopqrstuvwxyz")
+    for ax, (ds, setting) in zip(axes.ravel(), panels_needed, strict=False):
         da = ds["distance"] if setting is None else ds["distance"].sel({store.SETTING: setting})
         names = [str(n) for n in da[store.REP_A].values]
-        title = f"{ds.attrs['stimset']}" + (f"\n{setting}" if setting is not None else "")
+        title = f"{next(letters)}  {ds.attrs['stimset']}" + (
+            "\n" + str(setting).replace(", ", "\n") if setting is not None else ""
+        )
         if len(names) <= 6:
             sns.heatmap(
                 da.values,
@@ -53,9 +60,18 @@ def render(
                 yticklabels=names,
                 cbar_kws={"label": "DSA (angular, rad)"},
             )
-            ax.set_title(title)
+            ax.set_title(title, loc="left")
         else:
-            panels.heatmap(ax, da.values, names, title, "DSA (angular, rad)", cmap="mako")
+            panels.heatmap(
+                ax,
+                da.values,
+                names,
+                "",
+                "DSA (angular, rad)",
+                groups=[str(m) for m in da[f"{store.REP_A}_model"].values],
+                cmap="mako",
+            )
+            ax.set_title(title, loc="left")
     return style.save(fig, out_stem, inputs)
 
 

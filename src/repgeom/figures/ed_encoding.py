@@ -45,7 +45,8 @@ __all__ = ["FIGURE", "draw_tables", "from_table", "render", "statistics", "store
 MAX_MODEL_COLOURS = 20
 #: Smallest text in the figure (points at the saved size).
 SMALL = style.MIN_FONT_PT
-PANEL_W, PANEL_H = 2.9, 2.6
+#: Panels to a row (the figure is a double column wide) and the height of a row, in inches.
+N_COLS, PANEL_H = 2, 2.5
 
 
 def _fmt_p(p: float) -> str:
@@ -141,52 +142,19 @@ def log_ticks(ax, part_ed: np.ndarray) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
-def emptiest_corner(ax, x: np.ndarray, y: np.ndarray) -> str:
-    """The corner of ``ax`` (after its limits are set) with the fewest of the points (x, y)
-    under a 45% × 25% box: where a text box hides the least."""
-    pts = ax.transAxes.inverted().transform(
-        ax.transData.transform(np.column_stack([x, y]).astype(float))
-    )
-    best, fewest = "lower right", None
-    for corner in ("lower right", "upper left", "lower left", "upper right"):
-        in_x = pts[:, 0] > 0.55 if "right" in corner else pts[:, 0] < 0.45
-        in_y = pts[:, 1] < 0.25 if "lower" in corner else pts[:, 1] > 0.75
-        count = int((in_x & in_y).sum())
-        if fewest is None or count < fewest:
-            best, fewest = corner, count
-    return best
-
-
-def _annotate(ax, text: str, corner: str = "upper left") -> None:
-    """A small boxed text in a corner of ``ax`` (statistics)."""
-    x, ha = (0.97, "right") if "right" in corner else (0.03, "left")
-    y, va = (0.03, "bottom") if "lower" in corner else (0.97, "top")
-    ax.text(
-        x,
-        y,
-        text,
-        transform=ax.transAxes,
-        va=va,
-        ha=ha,
-        fontsize=SMALL,
-        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
-    )
-
-
 def _draw_row(axes, title: str, table: pd.DataFrame, stats, key, colours, markers, ylabel):
+    """Panels a (all layers), b (within-layer r) and one per training paradigm; each panel's
+    statistics are its title's second line, so they never cover a point."""
     with_depth = "depth" in table.columns and table["depth"].notna().all()
     ax_a, ax_b, *ax_kinds = axes
     _scatter(ax_a, table, key, colours, markers, with_depth)
     ax_a.set(ylabel=f"{title}\n{ylabel}")
-    ax_a.set_title("a  all layers", loc="left", fontsize=9)
-    _annotate(
-        ax_a,
-        f"r = {_fmt_r(stats['r'])}, p = {_fmt_p(stats['p'])}, n = {stats['n']}\n"
-        f"log ED: r = {_fmt_r(stats['r_log'])}",
-        emptiest_corner(ax_a, table["ed"], table["encoding"]),
+    ax_a.set_title(
+        f"a  all layers\nr = {_fmt_r(stats['r'])}, p = {_fmt_p(stats['p'])}, n = {stats['n']}"
+        f"\nwith log ED: r = {_fmt_r(stats['r_log'])}",
+        loc="left",
     )
     within = np.array([r for r in stats["r_within_layer"].values() if np.isfinite(r)])
-    ax_b.set_title("b  within (architecture, layer)", loc="left", fontsize=9)
     ax_b.set(xlabel="r (ED, encoding) across models", ylabel="(architecture, layer) groups")
     ax_b.set_xlim(-1, 1)
     ax_b.axvline(0, color="0.6", lw=0.8)
@@ -194,26 +162,27 @@ def _draw_row(axes, title: str, table: pd.DataFrame, stats, key, colours, marker
         ax_b.hist(within, bins=np.linspace(-1, 1, 21), color="0.55", edgecolor="white")
         median = float(np.median(within))
         ax_b.axvline(median, color="black", ls="--", lw=1)
-        _annotate(ax_b, f"median r = {median:.2f}\n{within.size} groups")
+        summary = f"median r = {median:.2f} (dashed), {within.size} groups"
     else:
-        _annotate(ax_b, f"no group of ≥ {MIN_WITHIN_LAYER} models\nsharing a layer")
+        summary = f"no group of ≥ {MIN_WITHIN_LAYER} models sharing a layer"
+    ax_b.set_title(f"b  within (architecture, layer)\n{summary}", loc="left")
     for letter, ax, kind in zip("cdefghij", ax_kinds, stats["r_by_training"], strict=False):
         part = table[table["training"] == kind]
         _scatter(ax, part, key, colours, markers, with_depth)
         ax.set(ylabel=ylabel)
-        ax.set_title(f"{letter}  {kind}", loc="left", fontsize=9)
-        _annotate(
-            ax,
-            f"r = {_fmt_r(stats['r_by_training'][kind])}, "
+        ax.set_title(
+            f"{letter}  {kind}\nr = {_fmt_r(stats['r_by_training'][kind])}, "
             f"p = {_fmt_p(stats['p_by_training'][kind])}, n = {len(part)}",
-            emptiest_corner(ax, part["ed"], part["encoding"]),
+            loc="left",
         )
     for ax in axes[2 + len(stats["r_by_training"]) :]:
         ax.set_visible(False)
     return with_depth
 
 
-def _legend(fig, key: str, colours, markers, with_depth: bool) -> None:
+def _legend(fig, key: str, colours, markers, with_depth: bool, slot=None) -> None:
+    """The key of every encoding (colour, marker, size): in ``slot`` (an unused panel) when
+    there is one, else beside the panels."""
     handles = [
         Line2D([], [], ls="", marker="o", color=c, label=name, markersize=6)
         for name, c in colours.items()
@@ -237,13 +206,18 @@ def _legend(fig, key: str, colours, markers, with_depth: bool) -> None:
             )
             for d in (0.0, 0.5, 1.0)
         ]
+    where = {"loc": "outside right upper"}
+    if slot is not None:
+        slot.set_visible(True)
+        slot.axis("off")
+        where = {"loc": "center", "bbox_to_anchor": slot.get_position()}
     fig.legend(
         handles=handles,
         title=f"colour: {key}",
-        loc="outside right upper",
         fontsize=SMALL,
         title_fontsize=8,
         frameon=False,
+        **where,
     )
 
 
@@ -269,22 +243,25 @@ def draw_tables(
     key, colours = _colour_key(frames)
     kinds = list(dict.fromkeys(k for t in frames for k in t["training"].astype(str)))
     markers = style.model_markers(kinds)
-    n_cols = 2 + max(t["training"].nunique() for t in frames)
+    n_panels = 2 + max(t["training"].nunique() for t in frames)
+    rows_each = -(-n_panels // N_COLS)  # panels of one neural dataset, N_COLS to a row
     drawn = {title: t for title, t in tables.items() if len(t)}
     fig, axes = plt.subplots(
-        len(drawn),
-        n_cols,
-        figsize=(PANEL_W * n_cols + 1.6, PANEL_H * len(drawn) + 0.4),
+        len(drawn) * rows_each,
+        N_COLS,
+        figsize=(style.DOUBLE, PANEL_H * len(drawn) * rows_each + 0.4),
         squeeze=False,
         layout="constrained",
     )
+    blocks = [axes[k * rows_each : (k + 1) * rows_each].ravel() for k in range(len(drawn))]
     all_stats, with_depth = {}, False
-    for row, (title, table) in zip(axes, drawn.items(), strict=True):
+    for row, (title, table) in zip(blocks, drawn.items(), strict=True):
         stats = statistics(table)
         all_stats[title] = stats
         with_depth |= _draw_row(row, title, table, stats, key, colours, markers, ylabel)
-    _legend(fig, key, colours, markers, with_depth)
-    fig.suptitle("Effective dimensionality vs encoding performance", fontsize=11)
+    spare = [ax for ax in axes.ravel() if not ax.get_visible()]
+    _legend(fig, key, colours, markers, with_depth, spare[0] if spare else None)
+    fig.suptitle("Effective dimensionality vs encoding performance")
     return style.save(fig, out_stem, inputs, tables=tables_from), all_stats
 
 

@@ -1,7 +1,8 @@
-"""Layer-wise encoding profiles: median ceiling-normalised held-out r of each layer against its
-relative depth in the model (the store's ``layer_depth``), one line per model (colour =
-training), one panel per neural dataset. ``r / ceiling`` with the split-half Spearman–Brown
-ceiling; 1 is as good as the data's own repeatability allows.
+"""Layer-wise encoding profiles: ceiling-normalised held-out r of each layer against its
+relative depth in the model (the store's ``layer_depth``), one line per model (colour = model,
+marker = training paradigm, as in every figure), the median over neuroids with their
+interquartile range as a band, one panel per neural dataset. ``r / ceiling`` with the
+split-half Spearman–Brown ceiling; 1 is as good as the data's own repeatability allows.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from repgeom import paths, selection, store
-from repgeom.figures import style
+from repgeom.figures import panels, style
 from repgeom.figures.base import Figure
 
 
@@ -26,27 +29,43 @@ def render(
     (path,) = inputs
     ds = store.read(path, "encoding")
     neural = [str(n) for n in ds[store.NEURAL].values]
-    trainings = list(dict.fromkeys(str(t) for t in ds["training"].values))
-    palette = dict(zip(trainings, plt.get_cmap("Dark2").colors, strict=False))
+    models = [str(m) for m in ds[store.MODEL].values]
+    trainings = [str(t) for t in ds["training"].values]
+    colors = panels.model_colors(models)
+    markers = style.model_markers(trainings)
     fig, axes = plt.subplots(
-        1, len(neural), figsize=(5.5 * len(neural), 4), squeeze=False, layout="constrained"
+        1,
+        len(neural),
+        figsize=(style.DOUBLE, 3.0),
+        squeeze=False,
+        layout="constrained",
     )
+    normalized = ds["normalized_r"]
     for ax, name in zip(axes[0], neural, strict=True):
-        for model, training in zip(ds[store.MODEL].values, ds["training"].values, strict=True):
-            score = ds["median_normalized_r"].sel({store.MODEL: model, store.NEURAL: name}).values
+        for model, training in zip(models, trainings, strict=True):
+            per_neuroid = normalized.sel({store.MODEL: model, store.NEURAL: name}).values
             depth = ds["layer_depth"].sel({store.MODEL: model}).values
-            have = np.flatnonzero(np.isfinite(score))  # the model's layers
-            have = have[np.argsort(depth[have], kind="stable")]  # in depth order
-            ax.plot(
-                depth[have], score[have], marker="o", color=palette[str(training)], label=str(model)
-            )
+            have = np.flatnonzero(np.isfinite(depth) & np.isfinite(per_neuroid).any(axis=-1))
+            have = have[np.argsort(depth[have], kind="stable")]  # the model's layers by depth
+            low, mid, high = np.nanpercentile(per_neuroid[have], [25, 50, 75], axis=-1)
+            ax.fill_between(depth[have], low, high, color=colors[model], alpha=0.15, lw=0)
+            ax.plot(depth[have], mid, marker=markers[training], ms=4, color=colors[model])
         ax.axhline(1.0, color="grey", lw=0.8, ls="--")
         ax.set(
             title=name,
-            xlabel="relative layer depth",
-            ylabel="median r / noise ceiling",
+            xlabel="relative layer depth (0 = first, 1 = last)",
+            ylabel="r / noise ceiling (median over neuroids)",
         )
-        ax.legend(fontsize=6, frameon=False)
+    handles = [Line2D([], [], color=colors[m], label=m) for m in models]
+    handles += [
+        Line2D([], [], ls="", marker=markers[t], color="0.4", label=f"{t} (marker)")
+        for t in dict.fromkeys(trainings)
+    ]
+    handles += [
+        Patch(facecolor="0.5", alpha=0.3, label="interquartile range over neuroids"),
+        Line2D([], [], color="grey", ls="--", label="noise ceiling"),
+    ]
+    style.model_legend(fig, handles)
     return style.save(fig, out_stem, inputs)
 
 

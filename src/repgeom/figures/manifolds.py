@@ -27,10 +27,9 @@ from repgeom.figures.base import Config, Figure
 from repgeom.figures.ed_encoding import log_ticks
 from repgeom.figures.panels import model_colors
 
-SMALL = style.MIN_FONT_PT
 METRIC = "scaled_projections"
 #: Beyond this many categories the matrices drop their tick labels.
-MAX_LABELLED = 24
+MAX_LABELLED = 12
 
 
 def render(
@@ -47,17 +46,14 @@ def render(
     models = [str(m) for m in dim[store.MODEL].values]
     colours = model_colors(models)
     stimsets = [str(s) for s in man[store.STIMSET].values]
-    fig, axes = plt.subplots(
-        len(stimsets),
-        5,
-        figsize=(15.5, 3.0 * len(stimsets) + 0.4),
-        squeeze=False,
-        layout="constrained",
-        gridspec_kw={"width_ratios": [1.15, 1.15, 1, 1, 1]},
-    )
+    fig = plt.figure(figsize=(style.DOUBLE, 4.1 * len(stimsets) + 0.4), layout="constrained")
+    outer = fig.add_gridspec(len(stimsets), 1)
     letters = iter("abcdefghijklmnopqrstuvwxyz" * 4)
-    for row, stimset in zip(axes, stimsets, strict=True):
-        ax_ed, ax_depth, *ax_maps = row
+    for k, stimset in enumerate(stimsets):
+        inner = outer[k].subgridspec(2, 1, height_ratios=[2.1, 2.0])
+        top, bottom = inner[0].subgridspec(1, 2), inner[1].subgridspec(1, 3)
+        ax_ed, ax_depth = fig.add_subplot(top[0]), fig.add_subplot(top[1])
+        ax_maps = [fig.add_subplot(bottom[i]) for i in range(3)]
         ed_set = ed_stimset or stimset
         cells = []  # (ed, model, layer)
         for model in (m for m in models if m in man[store.MODEL]):
@@ -87,9 +83,9 @@ def render(
         ax_ed.set(xlabel=f"effective dimensionality (on {ed_set})", ylabel="mean scaled projection")
         if cells:
             log_ticks(ax_ed, np.array([c[0] for c in cells]))
-        ax_ed.set_title(f"{next(letters)}  {stimset}: per layer", loc="left", fontsize=9)
+        ax_ed.set_title(f"{next(letters)}  {stimset}: per layer", loc="left")
         ax_depth.set(xlabel="relative layer depth", ylabel="mean scaled projection")
-        ax_depth.set_title(f"{next(letters)}  {stimset}: by depth", loc="left", fontsize=9)
+        ax_depth.set_title(f"{next(letters)}  {stimset}: by depth", loc="left")
         present = man["n_stimuli"].sel({store.STIMSET: stimset}).values > 0
         cats = [str(c) for c in man["source_category"].values[present]]
         cells.sort(key=lambda c: c[0])
@@ -110,13 +106,12 @@ def render(
             np.fill_diagonal(M, np.nan)
             image = ax.imshow(M, cmap="magma", vmin=0, vmax=vmax)
             ax.set_title(
-                f"{next(letters)}  {which} ED: {model}/{layer}\n(ED = {ed:.3g})",
+                f"{next(letters)}  {which} ED\n{model}/{layer}\n(ED = {ed:.3g})",
                 loc="left",
-                fontsize=8,
             )
             if len(cats) <= MAX_LABELLED:
-                ax.set_xticks(range(len(cats)), cats, rotation=90, fontsize=SMALL)
-                ax.set_yticks(range(len(cats)), cats, fontsize=SMALL)
+                ax.set_xticks(range(len(cats)), cats, rotation=90)
+                ax.set_yticks(range(len(cats)), cats)
             else:
                 ax.set_xticks([])
                 ax.set_yticks([])
@@ -127,7 +122,7 @@ def render(
             fig.colorbar(image, ax=ax_maps, label="scaled projection", shrink=0.8, pad=0.01)
     handles = [Line2D([], [], marker="o", ms=5, lw=0.9, color=colours[m], label=m) for m in models]
     style.model_legend(fig, handles)
-    fig.suptitle("Class-manifold geometry: projection distances per layer", fontsize=11)
+    fig.suptitle("Class-manifold geometry: projection distances per layer")
     return style.save(fig, out_stem, inputs)
 
 

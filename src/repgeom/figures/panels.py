@@ -18,48 +18,133 @@ from repgeom import store
 BRAIN_MARKER = "*"
 
 
-def model_colors(models: Sequence[str]) -> dict[str, tuple]:
-    """One colour-blind-safe colour per model (brains included), in first-seen order."""
+#: The brains' colours (tab10's pink and grey are left out of the models' palette).
+BRAIN_COLORS = ("#e377c2", "#7f7f7f")
+
+
+def model_colors(models: Sequence[str], brains: Sequence[str] = ()) -> dict[str, tuple]:
+    """One colour per model, the same in every figure: models take the colour-blind-safe
+    palette in sorted order of their names (so a figure's own order of models does not change
+    them), brains (``brains``) take :data:`BRAIN_COLORS`. Returned in first-seen order."""
     unique = list(dict.fromkeys(models))
-    palette = plt.get_cmap("tab10" if len(unique) <= 10 else "tab20")
-    return {m: palette(i % palette.N) for i, m in enumerate(unique)}
+    brain_set = set(brains)
+    named = sorted(m for m in unique if m not in brain_set)
+    base = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i not in (6, 7)]
+    palette = base if len(named) <= len(base) else list(plt.get_cmap("tab20").colors)
+    by_name = {m: palette[i % len(palette)] for i, m in enumerate(named)}
+    brain_order = [m for m in unique if m in brain_set]
+    by_name.update({b: BRAIN_COLORS[i % len(BRAIN_COLORS)] for i, b in enumerate(brain_order)})
+    return {m: by_name[m] for m in unique}
+
+
+#: Most tick labels a matrix axis shows one by one; past it, rows are labelled by group.
+MAX_TICK_LABELS = 12
+
+
+def group_ticks(
+    ax: plt.Axes, groups: Sequence[str], *, x: bool = True, y: bool = True, color: str = "w"
+) -> None:
+    """Label a matrix's rows and columns by runs of equal ``groups`` (e.g. the model of each
+    layer): one tick at the middle of each run, thin ``color`` lines between runs."""
+    starts = [i for i, g in enumerate(groups) if i == 0 or g != groups[i - 1]]
+    bounds = [*starts, len(groups)]
+    centres = [(a + b - 1) / 2 for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    names = [str(groups[i]) for i in starts]
+    for b in bounds[1:-1]:
+        if x:
+            ax.axvline(b - 0.5, color=color, lw=0.6)
+        if y:
+            ax.axhline(b - 0.5, color=color, lw=0.6)
+    if x:
+        ax.set_xticks(centres, names, rotation=90)
+    if y:
+        ax.set_yticks(centres, names)
+    ax.tick_params(length=0)
 
 
 def heatmap(
-    ax: plt.Axes, M: np.ndarray, labels: Sequence[str], title: str, label: str, **kw
+    ax: plt.Axes,
+    M: np.ndarray,
+    labels: Sequence[str],
+    title: str,
+    label: str,
+    groups: Sequence[str] | None = None,
+    **kw,
 ) -> None:
-    """A square matrix with its labels on both axes (ticks thinned past 40 labels)."""
+    """A square matrix with a colour bar; each row labelled while there are at most
+    :data:`MAX_TICK_LABELS`, else runs of equal ``groups`` (the model of each
+    representation) labelled once (:func:`group_ticks`)."""
     image = ax.imshow(M, cmap=kw.pop("cmap", "viridis"), **kw)
-    step = max(1, len(labels) // 40)
-    ticks = np.arange(0, len(labels), step)
-    ax.set_xticks(ticks, [labels[t] for t in ticks], rotation=90, fontsize=5)
-    ax.set_yticks(ticks, [labels[t] for t in ticks], fontsize=5)
+    if len(labels) <= MAX_TICK_LABELS or groups is None:
+        ticks = np.arange(len(labels))
+        ax.set_xticks(ticks, list(labels), rotation=90)
+        ax.set_yticks(ticks, list(labels))
+    else:
+        group_ticks(ax, groups)
     ax.set_title(title)
     plt.colorbar(image, ax=ax, label=label, shrink=0.8)
 
 
-def mds_map(ax: plt.Axes, ds: xr.Dataset, title: str) -> None:
+def mds_map(ax: plt.Axes, ds: xr.Dataset, title: str, *, legend: bool = True) -> None:
     """The stored 2-D MDS map of a distances store (its ``mds`` variable): colour = model,
-    size = depth, star = brain."""
+    size = depth, star = brain; with ``legend``, its key beside the axes
+    (:func:`mds_handles`)."""
     xy = ds["mds"].transpose(store.REP_A, ...).values
     models = [str(m) for m in ds[f"{store.REP_A}_model"].values]
     kinds = [str(k) for k in ds[f"{store.REP_A}_source"].values]
     depth = np.asarray(ds[f"{store.REP_A}_depth"].values, dtype=float)
-    colors = model_colors(models)
+    colors = model_colors(models, _brains(models, kinds))
     for model in colors:
         idx = [i for i, m in enumerate(models) if m == model]
         brain = kinds[idx[0]] == "brain"
         ax.scatter(
             xy[idx, 0],
             xy[idx, 1],
-            s=200 if brain else 15 + 60 * depth[idx],
+            s=BRAIN_SIZE if brain else _depth_size(depth[idx]),
             marker=BRAIN_MARKER if brain else "o",
             color=colors[model],
             edgecolor="black" if brain else "none",
-            label=model,
         )
         if not brain and len(idx) > 1:  # a model's layers in order, joined
             order = sorted(idx, key=lambda i: depth[i])
             ax.plot(xy[order, 0], xy[order, 1], color=colors[model], lw=0.6, alpha=0.6)
     ax.set(title=title, xticks=[], yticks=[], xlabel="MDS 1", ylabel="MDS 2")
-    ax.legend(fontsize=6, frameon=False, loc="best", markerscale=0.6)
+    if legend:
+        ax.legend(
+            handles=mds_handles(ds), frameon=False, loc="center left", bbox_to_anchor=(1, 0.5)
+        )
+
+
+#: Marker area of a brain, and of the first and last layer of a model, in points².
+BRAIN_SIZE, FIRST_SIZE, LAST_SIZE = 120, 12, 60
+
+
+def _depth_size(depth: np.ndarray) -> np.ndarray:
+    return FIRST_SIZE + (LAST_SIZE - FIRST_SIZE) * np.asarray(depth, dtype=float)
+
+
+def mds_handles(ds: xr.Dataset) -> list:
+    """The key of :func:`mds_map`: one colour per model, the size of the first and last layer,
+    the brain marker."""
+    from matplotlib.lines import Line2D
+
+    models = [str(m) for m in ds[f"{store.REP_A}_model"].values]
+    kinds = [str(k) for k in ds[f"{store.REP_A}_source"].values]
+    brains = _brains(models, kinds)
+    colors = model_colors(models, brains)
+
+    def dot(label: str, color: object, size: float, marker: str = "o") -> Line2D:
+        return Line2D([], [], ls="", marker=marker, ms=np.sqrt(size), color=color, label=label)
+
+    handles = [
+        dot(m, c, BRAIN_SIZE if m in brains else 30, BRAIN_MARKER if m in brains else "o")
+        for m, c in colors.items()
+    ]
+    return handles + [
+        dot("first layer (size = depth)", "0.5", FIRST_SIZE),
+        dot("last layer", "0.5", LAST_SIZE),
+    ]
+
+
+def _brains(models: Sequence[str], kinds: Sequence[str]) -> list[str]:
+    return [m for m, k in zip(models, kinds, strict=True) if k == "brain"]

@@ -2,7 +2,8 @@
 
 Top row: the RDMs of each layer of the first model and of each brain dataset, each shown as
 percentiles of its own entries (rank colouring, as in rsatoolbox's ``show_rdm``; the rdms
-store's ``rdm_percentile``), stimuli sorted by category. Bottom: the second-order RDM
+store's ``rdm_percentile``), stimuli sorted by category (orange lines between categories).
+Bottom: the second-order RDM
 ``1 − compare(RDMᵢ, RDMⱼ)`` over every representation (the configured RSA metric; the
 distances store's ``dissimilarity``) and its stored 2-D MDS map.
 """
@@ -32,35 +33,58 @@ def render(
     rdm_path, rsa_path = inputs
     rdms = store.read(rdm_path, "rdms")
     second_ds = store.read(rsa_path, "distances")
-    second = second_ds["distance"]
     kinds = [str(k) for k in rdms[f"{store.REP}_source"].values]
     models = [str(m) for m in rdms[f"{store.REP}_model"].values]
     first_model = next(m for m, k in zip(models, kinds, strict=True) if k == "model")
     shown = [i for i, (m, k) in enumerate(zip(models, kinds, strict=True)) if m == first_model]
     shown = (shown + [i for i, k in enumerate(kinds) if k == "brain"])[:MAX_RDMS]
     order = np.argsort(rdms[store.CATEGORY].values, kind="stable")
-    fig = plt.figure(figsize=(2.2 * max(len(shown), 5), 9), layout="constrained")
-    grid = fig.add_gridspec(2, len(shown), height_ratios=[1, 2.6])
-    for col, i in enumerate(shown):
-        ax = fig.add_subplot(grid[0, col])
+    categories = rdms[store.CATEGORY].values[order]
+    n_cols = 4
+    n_rows = -(-len(shown) // n_cols)
+    fig = plt.figure(figsize=(style.DOUBLE, 1.75 * n_rows + 3.4), layout="constrained")
+    grid = fig.add_gridspec(2, 1, height_ratios=[1.75 * n_rows, 3.4])
+    top = grid[0].subgridspec(n_rows, n_cols)
+    image = None
+    for k, i in enumerate(shown):
+        ax = fig.add_subplot(top[k // n_cols, k % n_cols])
         P = rdms["rdm_percentile"].values[i][order][:, order]
-        ax.imshow(P, cmap="bone", vmin=0, vmax=100)
-        ax.set(xticks=[], yticks=[], title=str(rdms[store.REP].values[i]))
-        ax.title.set_fontsize(7)
-    bottom = grid[1, :].subgridspec(1, 2)
+        image = ax.imshow(P, cmap="bone", vmin=0, vmax=100)
+        _category_marks(ax, categories)
+        ax.set_title(str(rdms[store.REP].values[i]).replace("/", " / "))
+    if image is not None:
+        fig.colorbar(
+            image,
+            ax=fig.axes,
+            label="dissimilarity (percentile of each RDM)",
+            shrink=0.6,
+            location="right",
+        )
+    bottom = grid[1].subgridspec(1, 2, width_ratios=[1.25, 1])
     ax_mat, ax_map = fig.add_subplot(bottom[0, 0]), fig.add_subplot(bottom[0, 1])
-    names = [str(n) for n in second[store.REP_A].values]
-    method = f"{rdms['rdm'].attrs['method']} RDMs, {second.attrs['params']}"
+    second = second_ds["distance"]
     panels.heatmap(
         ax_mat,
         second_ds["dissimilarity"].values,
-        names,
+        [str(n) for n in second[store.REP_A].values],
         "second-order RDM",
-        f"1 − similarity ({method})",
+        f"1 − {style.metric_label(second_ds)}",
+        groups=[str(m) for m in second[f"{store.REP_A}_model"].values],
     )
     panels.mds_map(ax_map, second_ds, "MDS of the second-order RDM")
-    fig.suptitle(f"{rdms.attrs['stimset']}: RDMs (percentile of each RDM)")
+    fig.suptitle(
+        f"{rdms.attrs['stimset']}: {rdms['rdm'].attrs['method']} RDMs (stimuli by category)"
+    )
     return style.save(fig, out_stem, inputs)
+
+
+def _category_marks(ax: plt.Axes, categories: np.ndarray) -> None:
+    """Lines between the categories of an RDM's sorted stimuli; no ticks."""
+    bounds = [i for i in range(1, len(categories)) if categories[i] != categories[i - 1]]
+    for b in bounds:
+        ax.axhline(b - 0.5, color="tab:orange", lw=0.4)
+        ax.axvline(b - 0.5, color="tab:orange", lw=0.4)
+    ax.set(xticks=[], yticks=[])
 
 
 def _inputs(config: Config) -> list[str]:

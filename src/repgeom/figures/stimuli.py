@@ -15,15 +15,18 @@ from repgeom.figures.base import Figure
 
 #: Examples shown per stimulus set.
 N_EXAMPLES = 8
+#: Longest category name shown whole above an example (longer ones are shortened with "…").
+MAX_TITLE = 11
 
 
 def _examples(ds, n: int) -> tuple[np.ndarray, list[str]]:
-    """Pick ``n`` stimuli spread over the categories; first frame of clips; (n, y, x, 3)."""
+    """Pick ``n`` stimuli spread over the categories (in natural order: ``ori22.5`` before
+    ``ori112.5``); first frame of clips; (n, y, x, 3)."""
     images = ds["images"]
     if store.TIME in images.dims:
         images = images.isel({store.TIME: 0})
     cats = ds[store.CATEGORY].values
-    order = np.argsort(cats, kind="stable")
+    order = np.array(sorted(range(len(cats)), key=lambda i: style.natural_key(cats[i])))
     pick = order[np.linspace(0, len(order) - 1, min(n, len(order))).round().astype(int)]
     arr = images.transpose(store.STIMULUS, store.Y, store.X, store.CHANNEL).values[pick]
     return np.clip(arr, 0, 1), [str(c) for c in cats[pick]]
@@ -38,7 +41,7 @@ def render(
     fig, axes = plt.subplots(
         len(stores),
         N_EXAMPLES,
-        figsize=(1.3 * N_EXAMPLES, 1.5 * len(stores)),
+        figsize=(style.DOUBLE, 1.05 * len(stores) + 0.3),
         squeeze=False,
         layout="constrained",
     )
@@ -48,7 +51,7 @@ def render(
             ax.axis("off")
         for ax, img, cat in zip(row, images, cats, strict=False):
             ax.imshow(img, interpolation="nearest")
-            ax.set_title(cat, fontsize=7)
+            ax.set_title(cat if len(cat) <= MAX_TITLE else cat[: MAX_TITLE - 1] + "…")
         clip = " (clips, frame 0)" if store.TIME in ds["images"].dims else ""
         row[0].text(
             -0.15,
@@ -57,7 +60,6 @@ def render(
             transform=row[0].transAxes,
             ha="right",
             va="center",
-            fontsize=8,
         )
     fig.suptitle("Stimulus sets")
     return style.save(fig, out_stem, inputs)

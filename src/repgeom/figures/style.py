@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,31 @@ from repgeom.paths import FIGURE_EXTS as EXTS  # noqa: E402
 DPI = 150
 
 
+#: Width of a figure drawn for a double journal column (183 mm) and a single one (89 mm), in
+#: inches: figures are drawn at the size they print at, so their text sizes are the printed
+#: ones (:mod:`repgeom.figures.checks`).
+DOUBLE, SINGLE = 183 / 25.4, 89 / 25.4
+
+
 def apply() -> None:
-    """Set the house style (seaborn ticks, colour-blind palette, readable fonts)."""
-    sns.set_theme(context="paper", style="ticks", palette="colorblind", font_scale=1.1)
-    plt.rcParams.update({"figure.dpi": DPI, "savefig.bbox": "tight", "axes.titleweight": "bold"})
+    """Set the house style: seaborn ticks, colour-blind palette, and text sizes that are at
+    least :data:`MIN_FONT_PT` on a figure drawn at its printed width."""
+    sns.set_theme(context="paper", style="ticks", palette="colorblind")
+    plt.rcParams.update(
+        {
+            "figure.dpi": DPI,
+            "savefig.bbox": "tight",
+            "axes.titleweight": "bold",
+            "font.size": 8,
+            "axes.titlesize": 8,
+            "axes.labelsize": 8,
+            "xtick.labelsize": MIN_FONT_PT,
+            "ytick.labelsize": MIN_FONT_PT,
+            "legend.fontsize": MIN_FONT_PT,
+            "legend.title_fontsize": 8,
+            "figure.titlesize": 9,
+        }
+    )
 
 
 #: PNG text chunk holding a figure's provenance (``repgeom inspect FIGURE.png`` prints it).
@@ -76,6 +98,55 @@ def model_legend(fig: plt.Figure, handles: Sequence[Artist]) -> None:
         title_fontsize=8,
         frameon=False,
     )
+
+
+#: Readable names of the workflow's methods (others: the method with spaces).
+METHOD_LABELS = {
+    "linear_shape": "shape distance",
+    "permutation_shape": "permutation shape distance",
+    "rsa": "RSA",
+    "angular_cka": "angular CKA",
+    "linear_cka_angle": "linear CKA angle",
+    "cka": "CKA",
+    "energy_stochastic": "energy distance",
+    "gaussian_stochastic": "Gaussian stochastic shape distance",
+}
+#: Readable names and symbols of parameters.
+PARAM_LABELS = {"alpha": "α", "n_components": "PCs", "rdm_method": "RDMs", "comparator": "by"}
+
+
+def metric_label(ds: xr.Dataset) -> str:
+    """A store's metric (attrs ``method``, ``params``) as a readable name with its parameters,
+    e.g. ``Procrustes angle`` (linear shape at α = 1), ``shape distance (α = 0.5)``,
+    ``RSA (RDMs = correlation, by = spearman)``."""
+    method = str(ds.attrs["method"])
+    params = json.loads(str(ds.attrs.get("params", "{}")))
+    if method == "linear_shape" and float(params.get("alpha", 1.0)) == 1.0:
+        name = (
+            "Procrustes angle"
+            if params.get("score_method", "angular") == "angular"
+            else ("Procrustes distance")
+        )
+        params = {k: v for k, v in params.items() if k not in ("alpha", "score_method")}
+    else:
+        name = METHOD_LABELS.get(method, method.replace("_", " "))
+    shown = ", ".join(
+        f"{PARAM_LABELS.get(k, k.replace('_', ' '))} = {v}" for k, v in params.items()
+    )
+    return f"{name} ({shown})" if shown else name
+
+
+def natural_key(label: object) -> tuple:
+    """Sort key that orders the numbers inside labels by value (``ori22.5`` < ``ori112.5``,
+    ``2`` < ``10``).
+
+    Examples
+    --------
+    >>> sorted(["ori112.5", "ori0", "ori22.5"], key=natural_key)
+    ['ori0', 'ori22.5', 'ori112.5']
+    """
+    parts = re.split(r"(\d+(?:\.\d+)?)", str(label))
+    return tuple((0, float(p)) if i % 2 else (1, p) for i, p in enumerate(parts) if p)
 
 
 def ed_stimset_spec(config: Mapping[str, Any]) -> dict[str, Any]:
