@@ -126,7 +126,9 @@ def _scatter_points(fig) -> np.ndarray:
     )
 
 
-def test_the_shape_figure_draws_the_stored_mds_map_and_leaf_order(tmp_path, monkeypatch):
+def test_the_shape_figure_draws_the_stored_mds_map_in_representation_order(
+    tmp_path, monkeypatch
+):
     path = _distance_store(tmp_path)
     ds = store.read(path, "distances")
     np.testing.assert_allclose(ds["mds"].values, layout.mds_coordinates(ds["distance"].values))
@@ -136,9 +138,11 @@ def test_the_shape_figure_draws_the_stored_mds_map_and_leaf_order(tmp_path, monk
     fig = _drawn_figure(monkeypatch, FIGURES["shape"].render, [path], tmp_path / "shape")
     points = _scatter_points(fig)
     assert sorted(map(tuple, points)) == sorted(map(tuple, coords))
-    heatmap_axis = next(ax for ax in fig.axes if ax.get_title() == "s: distances")
+    heatmap_axis = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("a  "))
+    assert heatmap_axis.get_title(loc="left") == "a  Procrustes angle"  # alpha 1, angular
     labels = [t.get_text() for t in heatmap_axis.get_yticklabels()]
-    assert labels == ["m/b", "v1", "m/a", "m/c"]  # stored leaves 2, 0, 3, 1, top to bottom
+    names = [str(n) for n in ds["rep_a"].values]
+    assert labels == names  # the store's order: each model's layers by depth, brains last
 
 
 def test_the_rsa_figure_draws_stored_percentiles(tmp_path, monkeypatch):
