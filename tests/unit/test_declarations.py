@@ -126,9 +126,7 @@ def _scatter_points(fig) -> np.ndarray:
     )
 
 
-def test_the_shape_figure_draws_the_stored_mds_map_in_representation_order(
-    tmp_path, monkeypatch
-):
+def test_the_shape_figure_draws_the_stored_mds_map_in_representation_order(tmp_path, monkeypatch):
     path = _distance_store(tmp_path)
     ds = store.read(path, "distances")
     np.testing.assert_allclose(ds["mds"].values, layout.mds_coordinates(ds["distance"].values))
