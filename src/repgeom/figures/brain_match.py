@@ -11,6 +11,7 @@ score is significantly better (or worse) than the column's at q < 0.05, rsatoolb
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +31,13 @@ from repgeom.figures.base import Config, Figure
 ALPHA = 0.05
 #: Height of a row, in inches (the figure is a double column wide).
 ROW_HEIGHT = 2.9
+
+
+def _fits(ds: xr.Dataset) -> bool:
+    """Whether the store's metric fits an alignment (its scores are in-sample)."""
+    from repgeom.metrics.registry import get
+
+    return get(str(ds.attrs["method"])).bind(**json.loads(str(ds.attrs["params"]))).fits
 
 
 def _better(ds: xr.Dataset) -> str:
@@ -79,7 +87,8 @@ def _profile(ax: plt.Axes, ds: xr.Dataset, brain: str, colors: dict) -> None:
         xlabel="relative depth (0 = first layer, 1 = last)",
         ylabel=f"score ({_better(ds)})",
         title=f"{brain} ({n_subjects} subject{'s' if n_subjects > 1 else ''})\n"
-        + style.metric_label(ds),
+        + style.metric_label(ds)
+        + (", fitted on all stimuli" if _fits(ds) else ""),
         xlim=(-0.05, 1.05),
     )
 

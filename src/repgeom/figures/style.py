@@ -100,23 +100,13 @@ def model_legend(fig: plt.Figure, handles: Sequence[Artist]) -> None:
     )
 
 
-#: Readable names of the workflow's methods (others: the method with spaces).
-METHOD_LABELS = {
-    "linear_shape": "shape distance",
-    "permutation_shape": "permutation shape distance",
-    "rsa": "RSA",
-    "angular_cka": "angular CKA",
-    "linear_cka_angle": "linear CKA angle",
-    "cka": "CKA",
-    "energy_stochastic": "energy distance",
-    "gaussian_stochastic": "Gaussian stochastic shape distance",
-}
 #: Readable names and symbols of parameters.
 PARAM_LABELS = {"alpha": "α", "n_components": "PCs", "rdm_method": "RDMs", "comparator": "by"}
 
 
 def metric_label(ds: xr.Dataset) -> str:
-    """A store's metric (attrs ``method``, ``params``) as a readable name with its parameters,
+    """A store's metric (attrs ``method``, ``params``) as the registry's readable name
+    (``MetricInfo.label``) with its parameters,
     e.g. ``Procrustes angle`` (linear shape at α = 1), ``shape distance (α = 0.5)``,
     ``RSA (RDMs = correlation, by = spearman)``."""
     method = str(ds.attrs["method"])
@@ -129,11 +119,19 @@ def metric_label(ds: xr.Dataset) -> str:
         )
         params = {k: v for k, v in params.items() if k not in ("alpha", "score_method")}
     else:
-        name = METHOD_LABELS.get(method, method.replace("_", " "))
+        name = _registry_label(method)
     shown = ", ".join(
         f"{PARAM_LABELS.get(k, k.replace('_', ' '))} = {v}" for k, v in params.items()
     )
     return f"{name} ({shown})" if shown else name
+
+
+def _registry_label(method: str) -> str:
+    """The registry's readable name of a method (the method itself if it has none)."""
+    from repgeom.metrics.registry import REGISTRY
+
+    info = REGISTRY.get(method)
+    return info.label if info is not None and info.label else method.replace("_", " ")
 
 
 def natural_key(label: object) -> tuple:

@@ -68,6 +68,8 @@ class MetricInfo:
     workflow : bool
         Whether the workflow's distances stage offers it (``dsa`` runs on clips in its own
         stage; ``pwcca`` is not symmetric, so it makes no symmetric K × K matrix).
+    label : str
+        The metric's name for people (figure labels), e.g. ``"shape distance"``.
     angle : callable ``(**params) -> bool``
         Whether the distance under ``params`` is an angle ``arccos`` of a correlation-like
         inner product (noise ceilings then step a split-half value up through its cosine,
@@ -83,6 +85,7 @@ class MetricInfo:
     axiom_params: Mapping[str, Any] = field(default_factory=dict)
     workflow: bool = True
     angle: Callable[..., bool] = field(default=lambda **_: False)
+    label: str = ""
 
     def bind(self, **params: Any) -> Scorer:
         """The scorer of this metric under ``params``.
@@ -162,6 +165,7 @@ _ENTRIES = (
         {"alpha": _ALPHA_01, **_SHAPE_PARAMS},
         lambda **p: EstimatorScorer(LinearMetric(**p)),
         angle=_angular_score,
+        label="shape distance",
     ),
     MetricInfo(
         "permutation_shape",
@@ -172,6 +176,7 @@ _ENTRIES = (
         _SHAPE_PARAMS,
         lambda **p: EstimatorScorer(PermutationMetric(**p)),
         angle=_angular_score,
+        label="permutation shape distance",
     ),
     MetricInfo(
         "angular_shape_metric",
@@ -181,6 +186,7 @@ _ENTRIES = (
         {"p": _P, "alpha": _ALPHA_01},
         lambda **p: RepsimShapeScorer(**p, score_method="angular"),
         angle=_always,
+        label="angular shape metric",
     ),
     MetricInfo(
         "euclidean_shape_metric",
@@ -189,6 +195,7 @@ _ENTRIES = (
         "repsim's EuclideanShapeMetric (p, alpha)",
         {"p": _P, "alpha": _ALPHA_01},
         lambda **p: RepsimShapeScorer(**p, score_method="euclidean"),
+        label="Euclidean shape metric",
     ),
     MetricInfo(
         "energy_stochastic",
@@ -198,6 +205,7 @@ _ENTRIES = (
         "(netrep's EnergyStochasticMetric: group, niter, tol); no trials: a point mass",
         {"n_components": _N_COMPONENTS, "group": _GROUP, "niter": _NITER, "tol": _TOL},
         _stochastic(EnergyStochasticMetric),
+        label="energy distance",
     ),
     MetricInfo(
         "gaussian_stochastic",
@@ -217,6 +225,7 @@ _ENTRIES = (
             "n_restarts": _schema("integer", minimum=1),
         },
         _stochastic(GaussianStochasticMetric),
+        label="Gaussian stochastic shape distance",
     ),
     MetricInfo(
         "linear_cka_angle",
@@ -226,6 +235,7 @@ _ENTRIES = (
         {"center_columns": _BOOL},
         LinearCKAScorer,
         angle=_always,
+        label="linear CKA angle",
     ),
     MetricInfo(
         "angular_cka",
@@ -235,6 +245,7 @@ _ENTRIES = (
         {"kernel": _KERNEL, "use_unbiased_hsic": _BOOL},
         AngularCKAScorer,
         angle=_always,
+        label="angular CKA",
     ),
     MetricInfo(
         "cka",
@@ -243,6 +254,7 @@ _ENTRIES = (
         "CKA similarity (kernel, estimator='biased' | 'unbiased')",
         {"kernel": _KERNEL, "estimator": _schema("string", enum=["biased", "unbiased"])},
         CKAScorer,
+        label="CKA",
     ),
     MetricInfo(
         "stress",
@@ -251,6 +263,7 @@ _ENTRIES = (
         "repsim's Stress: RMS difference of pairwise distances (kernel, rescale)",
         {"kernel": _KERNEL, "rescale": _BOOL},
         StressScorer,
+        label="stress",
     ),
     MetricInfo(
         "affine_invariant_riemannian",
@@ -266,6 +279,7 @@ _ENTRIES = (
         },
         AffineInvariantRiemannianScorer,
         {"eps": 0.1},
+        label="affine-invariant Riemannian distance",
     ),
     MetricInfo(
         "rsa",
@@ -278,6 +292,7 @@ _ENTRIES = (
             "comparator": _schema("string", enum=list(COMPARE_METHODS)),
         },
         RSAScorer,
+        label="RSA",
     ),
     MetricInfo(
         "mutual_knn",
@@ -286,6 +301,7 @@ _ENTRIES = (
         "mutual k-nearest-neighbour alignment (k)",
         {"k": _schema("integer", minimum=1)},
         MutualKNNScorer,
+        label="mutual k-NN alignment",
     ),
     MetricInfo(
         "cca",
@@ -294,6 +310,7 @@ _ENTRIES = (
         "mean canonical correlation (widths below n_stimuli − 1)",
         {},
         CCAScorer,
+        label="mean CCA",
     ),
     MetricInfo(
         "svcca",
@@ -302,6 +319,7 @@ _ENTRIES = (
         "SVCCA: mean canonical correlation of the components keeping keep_variance",
         {"keep_variance": _schema("number", exclusiveMinimum=0, maximum=1)},
         lambda keep_variance=0.99: CCAScorer(keep_variance),
+        label="SVCCA",
     ),
     MetricInfo(
         "pwcca",
@@ -312,6 +330,7 @@ _ENTRIES = (
         {},
         PWCCAScorer,
         workflow=False,
+        label="PWCCA",
     ),
     MetricInfo(
         "dsa",
@@ -324,6 +343,7 @@ _ENTRIES = (
         _dsa,
         {"score_method": "angular", "rank": 3},
         workflow=False,
+        label="DSA",
     ),
 )
 
