@@ -715,13 +715,9 @@ class RSAScorer(Scorer):
         changing their values (or ranks), so its scores are inner products of the fixed,
         normalised rows with the permuted columns.
         """
-        if self.comparator not in ("cosine", "corr", "spearman"):
-            return super().score_resamples(
-                rows, cols, samples, shuffle_cols=shuffle_cols, n_jobs=n_jobs, progress=progress
-            )
         A = np.stack([self.prepare(r) for r in rows])
         B = np.stack([self.prepare(c) for c in cols])
-        if np.isnan(A).any() or np.isnan(B).any():
+        if self.comparator not in ("cosine", "corr", "spearman") or np.isnan([*A, *B]).any():
             return super().score_resamples(
                 rows, cols, samples, shuffle_cols=shuffle_cols, n_jobs=n_jobs, progress=progress
             )
