@@ -36,3 +36,7 @@ BRAIN = "brain"
 STATISTIC = "statistic"
 #: The lower and upper bounds of a noise ceiling.
 BOUND = "bound"
+#: The delay settings and DMD rank of a DSA sweep (its store's leading dims).
+N_DELAYS = "n_delays"
+DELAY_INTERVAL = "delay_interval"
+RANK = "rank"

@@ -10,6 +10,7 @@ spells a path. The layout::
     results/distances/{stimset}/{metric}.nc (blocks under
     .../blocks/{metric}/{block}.nc), results/rdms/{stimset}.nc,
     results/inference/{stimset}/{metric}.nc, results/dsa/{clipset}.nc,
+    results/dsa_sweep/tutorial.nc,
     figures/{figure}.{png,pdf}, logs/{rule}/{name}.log, results/benchmarks/{rule}/{name}.tsv
 """
 
@@ -35,6 +36,8 @@ INFERENCE = "results/inference/{stimset}/{metric}.nc"
 DSA = "results/dsa/{clipset}.nc"
 #: The DSA tutorial's circle / oval / walk systems (``results/dsa/tutorial.nc``).
 DSA_TUTORIAL = "tutorial"
+#: DSA of the tutorial's systems over a grid of delay settings and DMD ranks.
+DSA_SWEEP = "results/dsa_sweep/tutorial.nc"
 BENCHMARK = "results/benchmarks/{rule}/{name}.tsv"
 LOG = "logs/{rule}/{name}.log"
 #: A figure without its suffix (``repgeom figure --out`` takes this stem).

@@ -22,6 +22,7 @@ from repgeom.paths import (
     DISTANCE_BLOCK,
     DISTANCES,
     DSA,
+    DSA_SWEEP,
     DSA_TUTORIAL,
     ENCODING,
     FIGURE,
@@ -42,6 +43,7 @@ from repgeom.selection import (
     distance_metrics,
     distance_stimsets,
     dsa_sets,
+    dsa_sweep,
     ed_stimset,
     encodes,
     gpus,
@@ -70,6 +72,7 @@ __all__ = [
     "DISTANCES",
     "DISTANCE_BLOCK",
     "DSA",
+    "DSA_SWEEP",
     "DSA_TUTORIAL",
     "ENCODING",
     "FIGURE",
@@ -91,6 +94,7 @@ __all__ = [
     "distance_metrics",
     "distance_stimsets",
     "dsa_sets",
+    "dsa_sweep",
     "ed_stimset",
     "figure",
     "figure_files",
@@ -187,6 +191,8 @@ def targets(config: Config) -> list[str]:
     for stimset in inference_stimsets(config):
         out += [INFERENCE.format(stimset=stimset, metric=m) for m in inference_metrics(config)]
     out += [DSA.format(clipset=c) for c in dsa_sets(config)]
+    if dsa_sweep(config):
+        out.append(DSA_SWEEP)
     for name in figures(config):
         out += figure_files(name)
     return out

@@ -107,6 +107,13 @@ def distance_metrics(config: Config) -> list[str]:
     return list(config["analyses"]["distances"]["metrics"])
 
 
+def dsa_sweep(config: Config) -> dict[str, list] | None:
+    """The tutorial systems' sweep grid (``n_delays``, ``delay_interval``, ``rank``), when the
+    tutorial runs and a sweep is configured."""
+    sweep = config["analyses"]["dsa"]["tutorial"]["sweep"]
+    return sweep if sweep is not None and paths.DSA_TUTORIAL in dsa_sets(config) else None
+
+
 def inference_stimsets(config: Config) -> list[str]:
     """Distance stimulus sets with neural data: their model–brain scores get inference."""
     if not inference_metrics(config):

@@ -17,6 +17,7 @@ schema                    required variables (dims)
                           repeat)
 ``manifolds``             ``projection_distances`` (model, layer, stimset, metric,
                           source_category, target_category)
+``dsa_sweep``             ``distance`` (n_delays, delay_interval, rank, rep_a, rep_b)
 ``inference``             ``inference`` (rep, brain, statistic), ``ceiling`` (brain, bound),
                           ``comparison_p``, ``comparison_q`` (rep_a, rep_b, brain)
 ========================  =====================================================================
@@ -52,11 +53,14 @@ from repgeom.dims import (
     CATEGORY as CATEGORY,
     CHANNEL as CHANNEL,
     COMPONENT as COMPONENT,
+    DELAY_INTERVAL as DELAY_INTERVAL,
     LAYER as LAYER,
     MODEL as MODEL,
+    N_DELAYS as N_DELAYS,
     NEURAL as NEURAL,
     NEUROID as NEUROID,
     NEUROID_ID as NEUROID_ID,
+    RANK as RANK,
     REGION as REGION,
     REP as REP,
     REP_A as REP_A,
@@ -127,6 +131,7 @@ SCHEMAS: dict[str, tuple[VariableSpec, ...]] = {
         VariableSpec("distance", ((REP_A, REP_B), (SETTING, REP_A, REP_B), (SPLIT, REP_A, REP_B))),
     ),
     "rdms": (VariableSpec("rdm", ((REP, STIMULUS, f"{STIMULUS}_"),)),),
+    "dsa_sweep": (VariableSpec("distance", ((N_DELAYS, DELAY_INTERVAL, RANK, REP_A, REP_B),)),),
     "inference": (
         VariableSpec("inference", ((REP, BRAIN, STATISTIC),)),
         VariableSpec("ceiling", ((BRAIN, BOUND),)),

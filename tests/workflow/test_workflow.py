@@ -69,6 +69,7 @@ def test_every_store_and_figure_is_written_and_valid(finished):
         "distances",
         "rdms",
         "inference",
+        "dsa_sweep",
     }
     layers = sorted(p.stem for p in (finished / "results/activations/grat/r18").glob("*.nc"))
     assert layers == ["block2", "pool", "stem"]

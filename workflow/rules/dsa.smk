@@ -38,3 +38,17 @@ rule dsa:
 
 
 ruleorder: dsa_tutorial > dsa
+
+
+rule dsa_sweep:
+    output:
+        STAGES["dsa_sweep"].output,
+    log:
+        STAGES["dsa_sweep"].log,
+    conda:
+        ENV
+    params:
+        py=PY,
+        spec=STAGES["dsa_sweep"].spec_param(config),
+    shell:
+        STAGES["dsa_sweep"].shell

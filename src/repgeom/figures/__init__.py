@@ -30,6 +30,7 @@ BUILTIN = (
     "shape",
     "brain_match",
     "dsa",
+    "dsa_sweep",
 )
 #: Every registered figure, by name.
 FIGURES: dict[str, Figure] = {}

@@ -34,6 +34,7 @@ MODULES = (
     "inference",
     "dsa",
     "dsa_tutorial",
+    "dsa_sweep",
 )
 
 #: Every stage, by rule name.

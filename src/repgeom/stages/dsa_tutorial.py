@@ -43,8 +43,9 @@ def dsa_tutorial_stage(spec: Mapping[str, Any], out: str | os.PathLike[str]) -> 
 
 
 def _spec(config: Config) -> dict[str, Any]:
-    # `enabled` says whether the job runs, not what it makes
-    return {k: v for k, v in config["analyses"]["dsa"]["tutorial"].items() if k != "enabled"}
+    # `enabled` says whether the job runs, not what it makes; `sweep` is the dsa_sweep job's
+    tutorial = config["analyses"]["dsa"]["tutorial"]
+    return {k: v for k, v in tutorial.items() if k not in ("enabled", "sweep")}
 
 
 STAGE = Stage(
