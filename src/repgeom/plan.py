@@ -51,6 +51,7 @@ from repgeom.selection import (
     inference_stimsets,
     manifold_stimsets,
     matrix_metrics,
+    movie_sets,
     n_representations,
     neural_on,
     representation_files,
@@ -106,6 +107,7 @@ __all__ = [
     "inference_stimsets",
     "manifold_stimsets",
     "matrix_metrics",
+    "movie_sets",
     "n_representations",
     "neural_on",
     "output_stem",
@@ -188,6 +190,7 @@ def targets(config: Config) -> list[str]:
     for stimset in distance_stimsets(config):
         out += [DISTANCES.format(stimset=stimset, metric=m) for m in distance_metrics(config)]
         out.append(RDMS.format(stimset=stimset))
+    out += [RDMS.format(stimset=s) for s in movie_sets(config)]
     for stimset in inference_stimsets(config):
         out += [INFERENCE.format(stimset=stimset, metric=m) for m in inference_metrics(config)]
     out += [DSA.format(clipset=c) for c in dsa_sets(config)]

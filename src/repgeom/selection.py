@@ -107,6 +107,13 @@ def distance_metrics(config: Config) -> list[str]:
     return list(config["analyses"]["distances"]["metrics"])
 
 
+def movie_sets(config: Config) -> list[str]:
+    """Clip sets whose representations get one RDM per frame (``analyses.rdm_movie``)."""
+    if not config["analyses"]["rdm_movie"]:
+        return []
+    return [s for s in config["stimsets"] if not is_still(config, s)]
+
+
 def dsa_sweep(config: Config) -> dict[str, list] | None:
     """The tutorial systems' sweep grid (``n_delays``, ``delay_interval``, ``rank``), when the
     tutorial runs and a sweep is configured."""

@@ -130,7 +130,11 @@ SCHEMAS: dict[str, tuple[VariableSpec, ...]] = {
     "distances": (
         VariableSpec("distance", ((REP_A, REP_B), (SETTING, REP_A, REP_B), (SPLIT, REP_A, REP_B))),
     ),
-    "rdms": (VariableSpec("rdm", ((REP, STIMULUS, f"{STIMULUS}_"),)),),
+    "rdms": (
+        VariableSpec(
+            "rdm", ((REP, STIMULUS, f"{STIMULUS}_"), (REP, TIME, STIMULUS, f"{STIMULUS}_"))
+        ),
+    ),
     "dsa_sweep": (VariableSpec("distance", ((N_DELAYS, DELAY_INTERVAL, RANK, REP_A, REP_B),)),),
     "inference": (
         VariableSpec("inference", ((REP, BRAIN, STATISTIC),)),

@@ -139,6 +139,16 @@ def test_distance_matrices_cover_every_representation(finished):
     assert tutorial.sel(rep_a="circle", rep_b="oval") < tutorial.sel(rep_a="circle", rep_b="walk")
 
 
+def test_clip_sets_get_one_rdm_per_frame(finished):
+    """The RDM movie's store: every representation of the clip set (8 model layers), one
+    symmetric RDM with a zero diagonal per frame."""
+    rdms = store.read(finished / "results/rdms/clips.nc")["rdm"]
+    assert rdms.dims == ("rep", "time", "stimulus", "stimulus_")
+    assert rdms.sizes["rep"] == 8 and rdms.sizes["time"] == 6
+    M = rdms.values
+    assert np.allclose(M, np.swapaxes(M, -1, -2)) and np.allclose(np.diagonal(M, 0, -2, -1), 0)
+
+
 def test_inference_scores_every_layer_against_the_brain(finished):
     """8 model layers against v1 (2 subjects) for both metrics, with their resamples."""
     for metric in ("shape", "rsa"):

@@ -31,6 +31,7 @@ BUILTIN = (
     "brain_match",
     "dsa",
     "dsa_sweep",
+    "rdm_movie",
 )
 #: Every registered figure, by name.
 FIGURES: dict[str, Figure] = {}

@@ -50,7 +50,7 @@ def render(
         ax = fig.add_subplot(top[k // n_cols, k % n_cols])
         P = rdms["rdm_percentile"].values[i][order][:, order]
         image = ax.imshow(P, cmap="bone", vmin=0, vmax=100)
-        _category_marks(ax, categories)
+        category_marks(ax, categories)
         ax.set_title(str(rdms[store.REP].values[i]).replace("/", " / "))
     if image is not None:
         fig.colorbar(
@@ -78,7 +78,7 @@ def render(
     return style.save(fig, out_stem, inputs)
 
 
-def _category_marks(ax: plt.Axes, categories: np.ndarray) -> None:
+def category_marks(ax: plt.Axes, categories: np.ndarray) -> None:
     """Lines between the categories of an RDM's sorted stimuli; no ticks."""
     bounds = [i for i in range(1, len(categories)) if categories[i] != categories[i - 1]]
     for b in bounds:

@@ -1,5 +1,6 @@
-"""Stage ``rdms``: the square RDM of every representation of a stimulus set, and each RDM as
-percentiles of its own entries (what the RSA figure shows)."""
+"""Stage ``rdms``: the square RDM of every representation of a stimulus set (of each frame, on
+a clip set), and each RDM as percentiles of its own entries (what the RSA figure and the RDM
+movie show)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def rdms_stage(
     spec: Mapping[str, Any],
     out: str | os.PathLike[str],
 ) -> Path:
-    """Square RDMs (rep, stimulus, stimulus_) of every representation, for the RSA figure.
+    """Square RDMs (rep, stimulus, stimulus_) of every representation, for the RSA figure; on
+    a clip set one per frame (rep, time, stimulus, stimulus_), for the RDM movie.
 
     ``rdm`` holds the RDMs (``spec["rdm_method"]``, exact from the reduced stores) and
     ``rdm_percentile`` each RDM's entries as percentiles of its own entries (float32, for
@@ -46,20 +48,31 @@ def rdms_stage(
         labels = reference[[store.STIMULUS_ID, *_category(reference)]].load()
     ids = store.select_stimuli(labels, used)
     category = ids[store.CATEGORY].values if store.CATEGORY in ids else np.full(len(used), "")
-    M = np.stack(
-        [
-            vector_to_matrix(
-                rdm_from_reduced(r.features, r.row_mean, r.n_units, spec["rdm_method"])
-            )
-            for r in reps
-        ]
-    )
+    frames = reps[0].lead[1] if len(reps[0].lead) == 2 else None
+
+    def square(features: np.ndarray, row_mean: np.ndarray, n_units: int) -> np.ndarray:
+        return vector_to_matrix(rdm_from_reduced(features, row_mean, n_units, spec["rdm_method"]))
+
+    if frames is None:
+        M = np.stack([square(r.features, r.row_mean, r.n_units) for r in reps])
+    else:  # clips: one RDM per frame (rows are stimulus-major: stimulus · time)
+        M = np.stack(
+            [
+                [
+                    square(r.features[t::frames], r.row_mean[t::frames], r.n_units)
+                    for t in range(frames)
+                ]
+                for r in reps
+            ]
+        )
     mirror = f"{store.STIMULUS}_"
-    square = (store.REP, store.STIMULUS, mirror)
+    dims = (store.REP, *((store.TIME,) if frames else ()), store.STIMULUS, mirror)
+    n = M.shape[-1]
+    percentiles = layout.percentile_rdms(M.reshape(-1, n, n)).reshape(M.shape)
     ds = xr.Dataset(
         {
-            "rdm": (square, M),
-            "rdm_percentile": (square, layout.percentile_rdms(M).astype(np.float32)),
+            "rdm": (dims, M),
+            "rdm_percentile": (dims, percentiles.astype(np.float32)),
         },
         coords={
             store.REP: [r.name for r in reps],
