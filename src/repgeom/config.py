@@ -216,8 +216,8 @@ def _is_file_setting(weights: str) -> bool:
 
 def resolve_paths(config: Mapping[str, Any], base: str | os.PathLike[str]) -> dict[str, Any]:
     """A copy of a validated config whose relative file paths are made absolute against
-    ``base``: stimulus-set ``path``s, recordings' ``path``s, weights files and ``.py`` plugins
-    (what jobs open, wherever they run)."""
+    ``base``: stimulus-set ``path``s, recordings' ``path``s, weights files, model factories'
+    ``.py`` files and ``.py`` plugins (what jobs open, wherever they run)."""
     config = copy.deepcopy(dict(config))
     base = Path(base)
 
@@ -231,6 +231,9 @@ def resolve_paths(config: Mapping[str, Any], base: str | os.PathLike[str]) -> di
     for spec in config.get("models", {}).values():
         if _is_file_setting(str(spec.get("weights", "untrained"))):
             spec["weights"] = absolute(spec["weights"])
+        source, colon, function = str(spec.get("architecture", "")).rpartition(":")
+        if colon and source.endswith(".py"):  # a factory in a user's file
+            spec["architecture"] = f"{absolute(source)}:{function}"
     config["plugins"] = [absolute(p) if p.endswith(".py") else p for p in config.get("plugins", [])]
     return config
 

@@ -61,6 +61,15 @@ def weights_files(config: Config, model: str) -> list[str]:
     return [] if path is None else [str(path)]
 
 
+def factory_files(config: Config, model: str) -> list[str]:
+    """The Python file of a model built by a factory in a user's file, else nothing: an
+    extraction input, so that editing the network reruns the model."""
+    from repgeom.models.zoo import factory_file
+
+    path = factory_file(config["models"][model]["architecture"])
+    return [] if path is None else [str(path)]
+
+
 def neural_on(config: Config, stimset: str) -> list[str]:
     """Neural datasets recorded on ``stimset``."""
     return [n for n, spec in config.get("neural", {}).items() if spec["stimset"] == stimset]

@@ -1,4 +1,9 @@
-"""Build torchvision classification models by name, untrained or from local weights.
+"""Build models: torchvision classification models by name, or a user's own from a factory,
+untrained or from local weights.
+
+An architecture is a torchvision name (``resnet18``) or a factory: ``path/to/net.py:make_net``
+(a Python file and a function in it) or ``mypkg.nets:make_net`` (an importable module), called
+with the model entry's ``kwargs`` under the model's seed; it must return a ``torch.nn.Module``.
 
 repgeom never downloads: pretrained weights come from a file the user names, or from the
 torch hub cache where torchvision itself would have put them
@@ -9,10 +14,13 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import importlib
+import importlib.util
 import os
 import re
+import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +39,85 @@ def architectures() -> list[str]:
     return sorted(tv_models.list_models(module=tv_models))
 
 
+def is_factory(architecture: str) -> bool:
+    """Whether an architecture names a user's factory (``file.py:function`` or
+    ``module:function``) rather than a torchvision model."""
+    return ":" in str(architecture)
+
+
+def factory_file(architecture: str) -> Path | None:
+    """The Python file of a ``file.py:function`` factory (None for a module or torchvision)."""
+    if not is_factory(architecture):
+        return None
+    source = str(architecture).rsplit(":", 1)[0]
+    return Path(source) if source.endswith(".py") else None
+
+
+def load_factory(architecture: str) -> Callable[..., nn.Module]:
+    """The function a factory architecture names.
+
+    Raises
+    ------
+    UnknownModelError
+        If the file or module is missing, fails to import, or has no such function.
+    """
+    source, _, name = str(architecture).rpartition(":")
+    path = factory_file(architecture)
+    if path is not None and not path.is_file():
+        raise UnknownModelError(f"model factory {architecture!r}: no file {path}")
+    key = "" if path is None else f"repgeom_factory_{file_sha256(path)[:16]}"
+    try:
+        if path is None:
+            module = importlib.import_module(source)
+        elif key in sys.modules:  # imported once per process and file content
+            module = sys.modules[key]
+        else:
+            spec = importlib.util.spec_from_file_location(key, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[key] = module
+            spec.loader.exec_module(module)
+    except Exception as exc:  # the user's file: any import error is theirs to fix
+        sys.modules.pop(key, None)
+        raise UnknownModelError(
+            f"model factory {architecture!r}: importing {source} failed: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    factory = getattr(module, name, None)
+    if not callable(factory):
+        found = [n for n in dir(module) if callable(getattr(module, n)) and not n.startswith("_")]
+        close = difflib.get_close_matches(name, found, n=3)
+        raise UnknownModelError(
+            f"model factory {architecture!r}: {source} has no function {name!r}"
+            + (f"; did you mean {close}?" if close else "")
+        )
+    return factory
+
+
+def _construct(architecture: str, kwargs: Mapping[str, Any] | None) -> nn.Module:
+    """An untrained model of ``architecture`` (torchvision or a factory) with ``kwargs``."""
+    if not is_factory(architecture):
+        return tv_models.get_model(architecture, weights=None, **dict(kwargs or {}))
+    factory = load_factory(architecture)
+    try:
+        model = factory(**dict(kwargs or {}))
+    except Exception as exc:  # the user's code: report what it raised, and where
+        raise ConfigError(
+            f"model factory {architecture!r} raised {type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(model, nn.Module):
+        raise ConfigError(
+            f"model factory {architecture!r} returned {type(model).__name__}, not a "
+            "torch.nn.Module"
+        )
+    return model
+
+
 def check_architecture(name: str) -> None:
-    """Raise :class:`UnknownModelError` with the closest names if ``name`` is unknown."""
+    """Raise :class:`UnknownModelError` with the closest names if ``name`` is unknown (for a
+    factory: if its file, module or function is missing)."""
+    if is_factory(name):
+        load_factory(name)
+        return
     known = architectures()
     if name not in known:
         close = difflib.get_close_matches(name, known, n=4)
@@ -71,6 +156,11 @@ def weights_file(architecture: str, weights: str | os.PathLike[str] | None) -> P
     path = Path(weights)
     if path.suffix in (".pt", ".pth") or path.exists():
         return path
+    if is_factory(architecture):
+        raise ConfigError(
+            f"weights {weights!r}: a factory model ({architecture}) loads its weights from a "
+            "local .pt/.pth state dict; give that file's path"
+        )
     return cached_weights_path(architecture, str(weights))
 
 
@@ -143,12 +233,13 @@ def build_model(
     seed: int = 0,
     kwargs: Mapping[str, Any] | None = None,
 ) -> nn.Module:
-    """Return a torchvision model in eval mode.
+    """Return a torchvision model, or a factory's, in eval mode.
 
     Parameters
     ----------
     architecture : str
-        A name from :func:`architectures`, e.g. ``"resnet18"``.
+        A name from :func:`architectures`, e.g. ``"resnet18"``, or a factory
+        (``path/to/net.py:make_net``, ``mypkg.nets:make_net``; see the module).
     weights : str or path, optional
         ``None``/``"untrained"``: random initialisation under ``torch.manual_seed(seed)``.
         A path to a ``.pt``/``.pth`` state dict. Or a torchvision weights name
@@ -157,20 +248,22 @@ def build_model(
         Seed of the random initialisation (also used when weights are loaded, for any layer
         the state dict does not cover).
     kwargs : mapping, optional
-        Extra constructor arguments (e.g. ``num_classes``, ``image_size`` for ViTs).
+        Extra constructor arguments (e.g. ``num_classes``, ``image_size`` for ViTs; a
+        factory's arguments).
 
     Raises
     ------
     UnknownModelError
-        For an unknown architecture.
+        For an unknown architecture, or a factory whose file, module or function is missing.
     WeightsNotFoundError
         If the weights file is absent; the message names the expected path.
     ConfigError
-        If the file fails its hash check (:func:`verify_weights`) or does not fit.
+        If the file fails its hash check (:func:`verify_weights`) or does not fit, or a
+        factory raises or returns something that is not an ``nn.Module``.
     """
     check_architecture(architecture)
     torch.manual_seed(seed)
-    model = tv_models.get_model(architecture, weights=None, **dict(kwargs or {}))
+    model = _construct(architecture, kwargs)
     if weights not in UNTRAINED:
         path = verify_weights(architecture, weights)
         try:
@@ -199,7 +292,7 @@ def input_size_problem(
     try:
         with warnings.catch_warnings(), torch.device("meta"), torch.no_grad():
             warnings.simplefilter("ignore")
-            model = tv_models.get_model(architecture, weights=None, **dict(kwargs or {})).eval()
+            model = _construct(architecture, kwargs).eval()
             model(torch.zeros(1, 3, size, size))
     except NotImplementedError:  # an operation without a meta kernel: cannot tell
         return None

@@ -168,6 +168,7 @@ def _inputs(config: Config, stimset: str, model: str) -> dict[str, Any]:
     return {
         "stimuli": paths.STIMULI.format(stimset=stimset),
         "weights": weights_input(config, model),
+        "factory": selection.factory_files(config, model),
     }
 
 
