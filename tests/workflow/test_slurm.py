@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tests" / "slurm" / "local_slurm.sh"
 MICRO = REPO / "tests" / "slurm" / "micro.yaml"
 #: sbatch jobs of the micro config (see its header).
-MICRO_JOBS = 10
+MICRO_JOBS = 12
 #: The script stops the workflow after 1500 s; setup and cleanup take about a minute.
 TIMEOUT_S = 1800
 #: What the script starts, in PREFIX/pids.
