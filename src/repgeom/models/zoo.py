@@ -106,8 +106,7 @@ def _construct(architecture: str, kwargs: Mapping[str, Any] | None) -> nn.Module
         ) from exc
     if not isinstance(model, nn.Module):
         raise ConfigError(
-            f"model factory {architecture!r} returned {type(model).__name__}, not a "
-            "torch.nn.Module"
+            f"model factory {architecture!r} returned {type(model).__name__}, not a torch.nn.Module"
         )
     return model
 
