@@ -74,3 +74,28 @@ def test_a_block_holds_its_pairs_only(rng) -> None:
 def test_more_folds_than_stimuli_is_an_error(rng) -> None:
     with pytest.raises(InvalidInputError, match="cv_folds=50"):
         held_out_block(_reps(rng, n=10), "linear_shape", {}, folds=50)
+
+
+def _noisy_reps(rng: np.random.Generator, n: int = 30, k: int = 3) -> list[Representation]:
+    """Representations with single trials (stimulus, repetition, unit) around a shared latent."""
+    Z = rng.standard_normal((n, 4))
+    out = []
+    for i in range(k):
+        mean = Z @ rng.standard_normal((4, 6))
+        trials = mean[:, None, :] + 0.7 * rng.standard_normal((n, 5, 6))
+        X = trials.mean(axis=1)
+        out.append(Representation(f"s{i}", X, X.mean(axis=1), 6, {}, (n,), trials))
+    return out
+
+
+@pytest.mark.parametrize("method", ["energy_stochastic", "gaussian_stochastic"])
+def test_stochastic_metrics_fit_on_training_trials_and_score_held_out_ones(method, rng) -> None:
+    """The alignment is fitted on the training stimuli's trials; held-out trials go on the
+    training principal axes. Train ≤ test on average; a fold's training value equals the
+    metric on those stimuli alone."""
+    reps = _noisy_reps(rng)
+    params = {"n_components": 3}
+    D_train, D_test = held_out_block(reps, method, params, folds=3)
+    i, j = np.triu_indices(3, 1)
+    assert np.mean(D_train[i, j]) <= np.mean(D_test[i, j])
+    assert np.isfinite(D_test).all() and np.allclose(np.diag(D_test), 0)

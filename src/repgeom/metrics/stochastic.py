@@ -11,6 +11,7 @@ value returned is never above netrep's (lower is better: these are minima).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any, Literal
 
@@ -378,7 +379,12 @@ def n_trials(reps: Sequence[Any]) -> int:
     return max([MIN_TRIALS, *(s.shape[1] for s in counts if s is not None)])
 
 
-def stochastic_samples(rep: Any, n_components: int, n_trials: int) -> np.ndarray:
+def stochastic_samples(
+    rep: Any,
+    n_components: int,
+    n_trials: int,
+    basis: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Single trials (stimulus, repetition, n_components) on the leading principal axes of
     the trial means; a deterministic representation (no trials) is a point mass, its response
     repeated ``n_trials`` times.
@@ -386,15 +392,14 @@ def stochastic_samples(rep: Any, n_components: int, n_trials: int) -> np.ndarray
     Notes
     -----
     With ``μ`` the column means and ``V`` the leading ``n_components`` right singular vectors
-    of the trial means (zero-padded to ``n_components`` columns), trials become
-    ``(x − μ) V``.
+    of the trial means (zero-padded to ``n_components`` columns; :func:`trial_basis`), trials
+    become ``(x − μ) V``. ``basis`` gives another representation's ``(μ, V)`` instead: held-out
+    stimuli go on the axes of the training stimuli.
     """
     data = as_data(rep)
     features, samples = _trials(data)
     trials = samples if samples is not None else features[:, None, :]
-    mean, leading = principal_axes(features, n_components)
-    axes = np.zeros((features.shape[1], n_components))  # zero-padded to a common width
-    axes[:, : leading.shape[1]] = leading
+    mean, axes = trial_basis(rep, n_components) if basis is None else basis
     projected = (trials - mean) @ axes
     if projected.shape[1] != n_trials:
         if samples is not None:
@@ -404,6 +409,25 @@ def stochastic_samples(rep: Any, n_components: int, n_trials: int) -> np.ndarray
             )
         projected = np.repeat(projected, n_trials, axis=1)
     return projected
+
+
+def trial_basis(rep: Any, n_components: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(μ, V)``: the column means of a representation's trial means and their leading
+    ``n_components`` principal axes, zero-padded to ``n_components`` columns."""
+    features, _ = _trials(as_data(rep))
+    mean, leading = principal_axes(features, n_components)
+    axes = np.zeros((features.shape[1], n_components))  # zero-padded to a common width
+    axes[:, : leading.shape[1]] = leading
+    return mean, axes
+
+
+@dataclass(frozen=True)
+class PreparedTrials:
+    """A representation as a stochastic metric sees it: ``value`` (trials on its principal
+    axes, or their per-stimulus Gaussian moments) and the ``basis`` that put them there."""
+
+    value: Any
+    basis: tuple[np.ndarray, np.ndarray]
 
 
 def gaussian_moments(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -438,13 +462,28 @@ class StochasticScorer(Scorer):
     def for_set(self, reps: Sequence[Any]) -> StochasticScorer:
         return StochasticScorer(self.metric, self.n_components, n_trials(reps))
 
-    def prepare(self, rep: Any) -> Any:
-        count = self.n_trials if self.n_trials is not None else n_trials([rep])
-        samples = stochastic_samples(rep, self.n_components, count)
-        if isinstance(self.metric, GaussianStochasticMetric):
-            return gaussian_moments(samples)
-        return samples
+    fits = True
 
-    def score(self, a: Any, b: Any) -> float:
-        fitted = self.metric.__class__(**self.metric.get_params()).fit(a, b)
-        return float(fitted.score(a, b))
+    def prepare(self, rep: Any, basis: tuple[np.ndarray, np.ndarray] | None = None) -> Any:
+        count = self.n_trials if self.n_trials is not None else n_trials([rep])
+        basis = trial_basis(rep, self.n_components) if basis is None else basis
+        samples = stochastic_samples(rep, self.n_components, count, basis)
+        if isinstance(self.metric, GaussianStochasticMetric):
+            return PreparedTrials(gaussian_moments(samples), basis)
+        return PreparedTrials(samples, basis)
+
+    def _fitted(self, a: PreparedTrials, b: PreparedTrials) -> Any:
+        return self.metric.__class__(**self.metric.get_params()).fit(a.value, b.value)
+
+    def score(self, a: PreparedTrials, b: PreparedTrials) -> float:
+        return float(self._fitted(a, b).score(a.value, b.value))
+
+    def score_split(
+        self, a: PreparedTrials, b: PreparedTrials, test_a: Any, test_b: Any
+    ) -> tuple[float, float]:
+        """Aligned on the training trials; the held-out trials go on each representation's
+        training axes (:func:`stochastic_samples` with ``basis``) and are scored with that
+        alignment."""
+        fitted = self._fitted(a, b)
+        ta, tb = self.prepare(test_a, a.basis), self.prepare(test_b, b.basis)
+        return float(fitted.score(a.value, b.value)), float(fitted.score(ta.value, tb.value))
