@@ -99,3 +99,24 @@ def test_complete_whitened_cosine_equals_features(rng, demean, offset):
         features = [_whitened_features(x, keep, None, demean) for x in (a, b)]
         expected = _cosine_rows(*features)
         np.testing.assert_allclose(_whitened_cosine_complete(a, b, demean), expected, atol=1e-10)
+
+
+def test_mds_of_a_non_euclidean_matrix_has_finite_coordinates():
+    """A dissimilarity matrix whose double-centred form has a negative eigenvalue among the
+    leading two (1 − CKA of four layers, as a workflow run produced) embeds without NaN."""
+    from repgeom.metrics.rsa import classical_mds, matrix_to_vector, mds
+
+    S = np.array(
+        [
+            [1.0, 0.69059579, 0.65825827, 0.00108546],
+            [0.69059579, 1.0, 0.98970207, 0.50841055],
+            [0.65825827, 0.98970207, 1.0, 0.52798257],
+            [0.00108546, 0.50841055, 0.52798257, 1.0],
+        ]
+    )
+    D = 1 - S
+    assert np.isfinite(classical_mds(D)).all()
+    X = mds(matrix_to_vector(D))
+    assert X.shape == (4, 2) and np.isfinite(X).all()
+    # the first axis orders the layers as their dissimilarity to the first one does
+    assert np.argsort(np.abs(X[:, 0] - X[0, 0])).tolist() == np.argsort(D[0]).tolist()

@@ -579,9 +579,25 @@ def second_order_rdm(rdms: np.ndarray, method: CompareMethod = "corr") -> np.nda
     return matrix_to_vector(1 - compare_rdms(R, R, method))
 
 
+def classical_mds(D: np.ndarray, n_components: int = 2) -> np.ndarray:
+    """Classical (Torgerson) MDS of a square dissimilarity matrix: the leading eigenvectors of
+    ``B = −½ J D² J`` (``J`` the centring matrix) scaled by the square roots of their
+    eigenvalues, negative eigenvalues (a non-Euclidean ``D``) clipped to 0 rather than giving
+    NaN coordinates. (n, n_components)."""
+    D = np.asarray(D, dtype=np.float64)
+    n = len(D)
+    J = np.eye(n) - 1.0 / n
+    w, V = np.linalg.eigh(-0.5 * J @ (D**2) @ J)
+    top = np.argsort(w)[::-1][:n_components]
+    X = V[:, top] * np.sqrt(np.maximum(w[top], 0.0))
+    if X.shape[1] < n_components:  # fewer conditions than components
+        X = np.hstack([X, np.zeros((n, n_components - X.shape[1]))])
+    return X
+
+
 def mds(rdm_vector: np.ndarray, n_components: int = 2, seed: int = 0) -> np.ndarray:
-    """Metric MDS embedding (scikit-learn) of a condensed dissimilarity vector:
-    (n_conditions, n_components)."""
+    """Metric MDS embedding (scikit-learn's SMACOF) of a condensed dissimilarity vector,
+    started from :func:`classical_mds`: (n_conditions, n_components)."""
     from sklearn.manifold import MDS
 
     D = vector_to_matrix(rdm_vector)
@@ -590,11 +606,11 @@ def mds(rdm_vector: np.ndarray, n_components: int = 2, seed: int = 0) -> np.ndar
     model = MDS(
         n_components=n_components,
         metric="precomputed",
-        init="classical_mds",
+        init="classical_mds",  # named only to say so; the start is the array given to fit
         n_init=1,
         random_state=seed,
     )
-    return model.fit_transform(D)
+    return model.fit_transform(D, init=classical_mds(D, n_components))
 
 
 def percentile_transform(rdms: np.ndarray) -> np.ndarray:
