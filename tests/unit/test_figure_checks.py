@@ -51,3 +51,15 @@ def test_text_outside_the_canvas_is_caught() -> None:
     fig = _figure(5)
     fig.text(1.2, 0.5, "far right")
     assert any("far right" in p and "leaves" in p for p in checks.problems(fig))
+
+
+def test_one_colour_bar_keys_every_image_on_its_scale_but_not_others() -> None:
+    fig, axes = plt.subplots(1, 3, figsize=(6, 2), layout="constrained")
+    data = np.random.default_rng(0).random((4, 4))
+    shared = [ax.imshow(data, cmap="bone", vmin=0, vmax=1) for ax in axes[:2]]
+    fig.colorbar(shared[-1], ax=axes[:2].tolist())
+    assert checks.problems(fig) == []
+    axes[2].imshow(data, cmap="magma", vmin=0, vmax=5)
+    axes[2].plot([0, 1], [0, 1], label="a line")
+    axes[2].legend()  # a legend does not key a continuous colour map
+    assert len(checks.problems(fig)) == 1

@@ -7,7 +7,8 @@ width (the tight bounding box the PNG and PDF are cut to) is at most that, else
 
 - no visible text is smaller than :data:`MIN_PRINTED_PT`;
 - every artist that maps values to colours (an image, a mesh, a scatter with an array) has a
-  colour bar or a legend in its figure;
+  colour bar — its own, or one on the same colour map and limits — or, for categories (a
+  colour map of a few colours, a scatter), a legend in its figure;
 - no drawn text leaves the figure's canvas (the saved files are cut to the tight bounding box,
   so such text would silently widen the figure and shrink everything at print).
 """
@@ -15,7 +16,9 @@ width (the tight bounding box the PNG and PDF are cut to) is at most that, else
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
+from matplotlib.collections import PathCollection
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
@@ -23,6 +26,8 @@ from matplotlib.transforms import Bbox
 SINGLE_COLUMN_IN, DOUBLE_COLUMN_IN = 89 / 25.4, 183 / 25.4
 #: The smallest text allowed at the printed size, in points.
 MIN_PRINTED_PT = 7.0
+#: A colour map of at most this many colours draws categories (a legend may key it).
+MAX_CATEGORIES = 20
 
 
 def saved_bbox(fig: plt.Figure) -> Bbox:
@@ -78,10 +83,23 @@ def problems(fig: plt.Figure) -> list[str]:
         and getattr(a, "get_visible", lambda: True)()
         and a.get_array().ndim < 3  # an RGB(A) picture maps no values to colours
     ]
-    bars = {m.colorbar.ax for m in mapped if getattr(m, "colorbar", None) is not None}
-    mapped = [a for a in mapped if a.axes not in bars]  # a colour bar's own swatches
+    # a colour bar's axes know it (matplotlib sets ``Axes._colorbar``), also for a bar drawn
+    # from a mappable that is not in the figure (a colour scale for lines)
+    every_axes = fig.findobj(Axes)  # inset axes (an inset colour bar) included
+    bars = [ax._colorbar for ax in every_axes if getattr(ax, "_colorbar", None) is not None]
+    bar_axes = {b.ax for b in bars}
+    mapped = [a for a in mapped if a.axes not in bar_axes]  # a colour bar's own swatches
+    keyed = {_scale(b.mappable) for b in bars}
     has_legend = bool(fig.legends) or any(ax.get_legend() for ax in fig.axes)
     for artist in mapped:
-        if getattr(artist, "colorbar", None) is None and not has_legend:
+        if getattr(artist, "colorbar", None) is not None or _scale(artist) in keyed:
+            continue  # its own colour bar, or one on the same colour map and limits
+        categorical = artist.get_cmap().N <= MAX_CATEGORIES or isinstance(artist, PathCollection)
+        if not (categorical and has_legend):  # categories may be keyed by a legend instead
             found.append(f"{type(artist).__name__} maps colours without a colour bar or legend")
     return found
+
+
+def _scale(artist: ScalarMappable) -> tuple:
+    """What a colour bar keys: the colour map and its value limits."""
+    return artist.get_cmap().name, tuple(float(v) for v in artist.get_clim())
