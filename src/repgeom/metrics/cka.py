@@ -113,6 +113,7 @@ class _GramResampling(Scorer):
         stacked once and indexed for all of them at a time."""
         R = torch.stack([self.resampling(r) for r in rows])
         C = torch.stack([self.resampling(c) for c in cols])
+        # rows keep their stimuli under a permutation: their points are made once
         fixed = [self.from_centred_gram(K) for K in R] if shuffle_cols else None
         out = np.empty((len(samples), len(rows), len(cols)))
         for k, idx in enumerate(samples):

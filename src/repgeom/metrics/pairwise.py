@@ -216,9 +216,10 @@ class Scorer:
         take the sample's order (a permutation: the shuffled stimulus correspondence of a
         permutation test). Metrics override it where a batched path pays (RSA).
         """
-        row_states = [self.resampling(r) for r in rows]
-        col_states = [self.resampling(c) for c in cols]
+        # rows keep their stimuli under a permutation: prepared once, never resampled
         fixed = [self.prepare(r) for r in rows] if shuffle_cols else None
+        row_states = [] if shuffle_cols else [self.resampling(r) for r in rows]
+        col_states = [self.resampling(c) for c in cols]
         out = np.empty((len(samples), len(rows), len(cols)))
         bar = tqdm(samples, desc="resamples", disable=None if progress is None else not progress)
         for k, idx in enumerate(bar):

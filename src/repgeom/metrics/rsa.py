@@ -731,9 +731,10 @@ class RSAScorer(Scorer):
         changing their values (or ranks), so its scores are inner products of the fixed,
         normalised rows with the permuted columns.
         """
-        A = np.stack([self.prepare(r) for r in rows])
-        B = np.stack([self.prepare(c) for c in cols])
-        if self.comparator not in ("cosine", "corr", "spearman") or np.isnan([*A, *B]).any():
+        fast = self.comparator in ("cosine", "corr", "spearman")
+        A = np.stack([self.prepare(r) for r in rows]) if fast else None
+        B = np.stack([self.prepare(c) for c in cols]) if fast else None
+        if not fast or np.isnan(A).any() or np.isnan(B).any():
             return super().score_resamples(
                 rows, cols, samples, shuffle_cols=shuffle_cols, n_jobs=n_jobs, progress=progress
             )
