@@ -117,6 +117,13 @@ def check(config: Mapping[str, Any]) -> None:
     from repgeom.stimuli import CLIP_KINDS
 
     stimsets = config["stimsets"]
+    for name, spec in config["models"].items():
+        for stimset in spec.get("stimsets") or ():
+            if stimset not in stimsets:
+                raise ConfigError(
+                    f"models.{name}.stimsets: {stimset!r} is not a stimulus set; choose from "
+                    f"{sorted(stimsets)}"
+                )
     for name, spec in config.get("neural", {}).items():
         if spec["stimset"] not in stimsets:
             raise ConfigError(
@@ -154,6 +161,7 @@ def check(config: Mapping[str, Any]) -> None:
     from repgeom.selection import check_study_stimsets
 
     check_study_stimsets(config)  # classification / manifolds sets, ed_stimset
+    _check_paths(config)
     for name, spec in config["models"].items():
         key = f"models.{name}"
         train = spec.get("train")
@@ -305,6 +313,8 @@ def check_inputs(config: Mapping[str, Any]) -> None:
             except RepgeomError as exc:
                 raise ConfigError(f"models.{name}.weights: {exc}") from exc
         for stimset, size in sorted(_image_sizes(config).items()):
+            if spec.get("stimsets") is not None and stimset not in spec["stimsets"]:
+                continue  # a set this model does not see
             problem = input_size_problem(spec["architecture"], size, spec.get("kwargs"))
             if problem is None:
                 continue
@@ -320,8 +330,45 @@ def check_inputs(config: Mapping[str, Any]) -> None:
 
 
 def _image_sizes(config: Mapping[str, Any]) -> dict[str, int]:
-    """The side in pixels of every stimulus set's images (every model sees every set)."""
+    """The side in pixels of every stimulus set's images."""
     return {name: int(spec.get("size", 64)) for name, spec in config["stimsets"].items()}
+
+
+def _check_paths(config: Mapping[str, Any]) -> None:
+    """The paths' and steps' sets are categorised still sets and their models are extracted
+    there; the paths' metric is a workflow metric."""
+    from repgeom.selection import (
+        _manifold_problem,
+        models_on,
+        path_models,
+        paths_stimset,
+        steps_view,
+    )
+
+    analyses = config["analyses"]
+    views = [("analyses.paths", paths_stimset(config), path_models(config))]
+    if steps_view(config) is not None:
+        stimset, model = steps_view(config)
+        views.append(("analyses.steps", stimset, [model]))
+    for key, stimset, models in views:
+        if stimset is None:
+            continue
+        if stimset not in config["stimsets"]:
+            raise ConfigError(
+                f"{key}: {stimset!r} is not a stimulus set; choose from "
+                f"{sorted(config['stimsets'])}"
+            )
+        problem = _manifold_problem(config, stimset)
+        if problem is not None:
+            raise ConfigError(f"{key}: stimulus set {stimset!r} cannot be used: {problem}")
+        for model in models:
+            if model not in models_on(config, stimset):
+                raise ConfigError(
+                    f"{key}: model {model!r} is not extracted on {stimset!r}; choose from "
+                    f"{models_on(config, stimset)}"
+                )
+    if paths_stimset(config) is not None:
+        check_metric_entry("analyses.paths.metric", analyses["paths"]["metric"])
 
 
 def check_metric_entry(key: str, entry: Mapping[str, Any]) -> None:

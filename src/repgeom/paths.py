@@ -9,7 +9,8 @@ spells a path. The layout::
     results/encoding.nc, results/classification.nc, results/manifolds.nc,
     results/distances/{stimset}/{metric}.nc (blocks under
     .../blocks/{metric}/{block}.nc), results/rdms/{stimset}.nc,
-    results/inference/{stimset}/{metric}.nc, results/dsa/{clipset}.nc,
+    results/inference/{stimset}/{metric}.nc, results/paths/{stimset}.nc,
+    results/steps/{stimset}/{model}.nc, results/dsa/{clipset}.nc,
     results/dsa_sweep/tutorial.nc,
     figures/{figure}.{png,pdf}, logs/{rule}/{name}.log, results/benchmarks/{rule}/{name}.tsv
 """
@@ -33,6 +34,10 @@ DISTANCE_BLOCK = "results/distances/{stimset}/blocks/{metric}/{block}.nc"
 RDMS = "results/rdms/{stimset}.nc"
 #: Uncertainty, nulls, noise ceilings and comparisons of every model–brain score of a metric.
 INFERENCE = "results/inference/{stimset}/{metric}.nc"
+#: Representational paths: layers, pixels and labels in one metric space.
+PATHS = "results/paths/{stimset}.nc"
+#: One model's per-layer RDMs and 2-D stimulus maps (the steps figure).
+STEPS = "results/steps/{stimset}/{model}.nc"
 DSA = "results/dsa/{clipset}.nc"
 #: The DSA tutorial's circle / oval / walk systems (``results/dsa/tutorial.nc``).
 DSA_TUTORIAL = "tutorial"

@@ -33,7 +33,9 @@ from repgeom.paths import (
     LOG,
     MANIFOLDS,
     NEURAL,
+    PATHS,
     RDMS,
+    STEPS,
     STIMULI,
     WEIGHTS,
     figure_files,
@@ -54,9 +56,11 @@ from repgeom.selection import (
     movie_sets,
     n_representations,
     neural_on,
+    paths_stimset,
     representation_files,
     representation_inputs,
     rsa_metric,
+    steps_view,
     still_neural,
 )
 from repgeom.stages import STAGES, Stage, quoted_json
@@ -85,8 +89,10 @@ __all__ = [
     "LOG",
     "MANIFOLDS",
     "NEURAL",
+    "PATHS",
     "RDMS",
     "STAGES",
+    "STEPS",
     "STIMULI",
     "WEIGHTS",
     "activation_dirs",
@@ -193,6 +199,11 @@ def targets(config: Config) -> list[str]:
     out += [RDMS.format(stimset=s) for s in movie_sets(config)]
     for stimset in inference_stimsets(config):
         out += [INFERENCE.format(stimset=stimset, metric=m) for m in inference_metrics(config)]
+    if paths_stimset(config) is not None:
+        out.append(PATHS.format(stimset=paths_stimset(config)))
+    if steps_view(config) is not None:
+        stimset, model = steps_view(config)
+        out.append(STEPS.format(stimset=stimset, model=model))
     out += [DSA.format(clipset=c) for c in dsa_sets(config)]
     if dsa_sweep(config):
         out.append(DSA_SWEEP)

@@ -70,6 +70,16 @@ def factory_files(config: Config, model: str) -> list[str]:
     return [] if path is None else [str(path)]
 
 
+def models_on(config: Config, stimset: str) -> list[str]:
+    """Models extracted on ``stimset``: those without a ``stimsets`` list, and those whose list
+    names it (in config order)."""
+    return [
+        m
+        for m, spec in config["models"].items()
+        if spec.get("stimsets") is None or stimset in spec["stimsets"]
+    ]
+
+
 def neural_on(config: Config, stimset: str) -> list[str]:
     """Neural datasets recorded on ``stimset``."""
     return [n for n, spec in config.get("neural", {}).items() if spec["stimset"] == stimset]
@@ -130,6 +140,30 @@ def dsa_sweep(config: Config) -> dict[str, list] | None:
     return sweep if sweep is not None and paths.DSA_TUTORIAL in dsa_sets(config) else None
 
 
+def paths_stimset(config: Config) -> str | None:
+    """The still set the representational paths run over (None: no paths)."""
+    return config["analyses"]["paths"]["stimset"]
+
+
+def path_models(config: Config) -> list[str]:
+    """The models whose layers make the representational paths (``analyses.paths.models``;
+    default every model extracted on the set)."""
+    stimset = paths_stimset(config)
+    if stimset is None:
+        return []
+    chosen = config["analyses"]["paths"]["models"]
+    return list(chosen) if chosen is not None else models_on(config, stimset)
+
+
+def steps_view(config: Config) -> tuple[str, str] | None:
+    """``(stimset, model)`` of the per-step geometry (None: not drawn)."""
+    spec = config["analyses"]["steps"]
+    stimset = spec["stimset"] or paths_stimset(config)
+    if spec["model"] is None or stimset is None:
+        return None
+    return stimset, spec["model"]
+
+
 def inference_stimsets(config: Config) -> list[str]:
     """Distance stimulus sets with neural data: their model–brain scores get inference."""
     if not inference_metrics(config):
@@ -186,8 +220,8 @@ def representation_files(config: Config, stimset: str) -> dict[str, list[str]]:
     return {
         "activations": [
             paths.LAYER.format(stimset=stimset, model=m, layer=layer)
-            for m, spec in config["models"].items()
-            for layer in spec["layers"]
+            for m in models_on(config, stimset)
+            for layer in config["models"][m]["layers"]
         ],
         "neural": [paths.NEURAL.format(neural=n) for n in neural_on(config, stimset)],
     }
@@ -198,7 +232,7 @@ def representation_inputs(config: Config, stimset: str) -> dict[str, list[str]]:
     stores)."""
     return {
         "activations": [
-            paths.ACTIVATIONS.format(stimset=stimset, model=m) for m in config["models"]
+            paths.ACTIVATIONS.format(stimset=stimset, model=m) for m in models_on(config, stimset)
         ],
         "neural": representation_files(config, stimset)["neural"],
     }
@@ -216,10 +250,10 @@ def representation_attrs(config: Config, stimset: str) -> list[dict[str, Any]]:
             "layer": layer,
             "training": model_training(config, model),
             "layer_index": index,
-            "n_layers": len(spec["layers"]),
+            "n_layers": len(config["models"][model]["layers"]),
         }
-        for model, spec in config["models"].items()
-        for index, layer in enumerate(spec["layers"])
+        for model in models_on(config, stimset)
+        for index, layer in enumerate(config["models"][model]["layers"])
     ]
     brains = [
         {"schema": "neural", "stimset": stimset, "neural": n} for n in neural_on(config, stimset)

@@ -17,6 +17,10 @@ schema                    required variables (dims)
                           repeat)
 ``manifolds``             ``projection_distances`` (model, layer, stimset, metric,
                           source_category, target_category)
+``paths``                 ``distance`` (rep_a, rep_b), ``coordinate`` (rep, axis),
+                          ``path_length`` (model)
+``steps``                 ``rdm`` (layer, stimulus, stimulus_), ``embedding`` (layer,
+                          projection, stimulus, axis)
 ``dsa_sweep``             ``distance`` (n_delays, delay_interval, rank, rep_a, rep_b)
 ``inference``             ``inference`` (rep, brain, statistic), ``ceiling`` (brain, bound),
                           ``comparison_p``, ``comparison_q`` (rep_a, rep_b, brain)
@@ -135,6 +139,15 @@ SCHEMAS: dict[str, tuple[VariableSpec, ...]] = {
             "rdm", ((REP, STIMULUS, f"{STIMULUS}_"), (REP, TIME, STIMULUS, f"{STIMULUS}_"))
         ),
     ),
+    "paths": (
+        VariableSpec("distance", ((REP_A, REP_B),)),
+        VariableSpec("coordinate", ((REP, "axis"),)),
+        VariableSpec("path_length", ((MODEL,),)),
+    ),
+    "steps": (
+        VariableSpec("rdm", ((LAYER, STIMULUS, f"{STIMULUS}_"),)),
+        VariableSpec("embedding", ((LAYER, "projection", STIMULUS, "axis"),)),
+    ),
     "dsa_sweep": (VariableSpec("distance", ((N_DELAYS, DELAY_INTERVAL, RANK, REP_A, REP_B),)),),
     "inference": (
         VariableSpec("inference", ((REP, BRAIN, STATISTIC),)),
@@ -172,7 +185,7 @@ RESULT_GRIDS = frozenset(
 NAN_ALLOWED: dict[str, frozenset[str]] = {"neural": frozenset({"responses"})}
 
 #: Schemas whose data are indexed by stimulus and therefore need ``stimulus_id``.
-STIMULUS_INDEXED = frozenset({"stimuli", "neural", "activations", "rdms"})
+STIMULUS_INDEXED = frozenset({"stimuli", "neural", "activations", "rdms", "steps"})
 
 
 def config_hash(config: Mapping[str, Any]) -> str:

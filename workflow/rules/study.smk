@@ -30,3 +30,39 @@ rule manifolds:
         spec=STAGES["manifolds"].spec_param(config),
     shell:
         STAGES["manifolds"].shell
+
+
+# Representational paths (layers, pixels and labels in one metric space) and one model's
+# per-layer RDMs and stimulus maps (a recurrent net's steps).
+rule paths:
+    input:
+        unpack(STAGES["paths"].input_function(config)),
+    output:
+        STAGES["paths"].output,
+    log:
+        STAGES["paths"].log,
+    conda:
+        ENV
+    params:
+        py=PY,
+        spec=STAGES["paths"].spec_param(config),
+        files=STAGES["paths"].files_param(config),
+    shell:
+        STAGES["paths"].shell
+
+
+rule steps:
+    input:
+        unpack(STAGES["steps"].input_function(config)),
+    output:
+        STAGES["steps"].output,
+    log:
+        STAGES["steps"].log,
+    conda:
+        ENV
+    params:
+        py=PY,
+        spec=STAGES["steps"].spec_param(config),
+        files=STAGES["steps"].files_param(config),
+    shell:
+        STAGES["steps"].shell

@@ -25,6 +25,8 @@ BUILTIN = (
     "ed_encoding",
     "classification",
     "manifolds",
+    "layer_paths",
+    "steps",
     "encoding_profiles",
     "rsa",
     "shape",

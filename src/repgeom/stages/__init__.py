@@ -28,6 +28,8 @@ MODULES = (
     "encoding",
     "classification",
     "manifolds",
+    "layer_paths",
+    "steps",
     "distances_block",
     "distances_combine",
     "rdms",

@@ -146,6 +146,7 @@ def _spec(config: Config, model: str, stimset: str | None = None) -> dict[str, A
     if model_spec.get("train"):
         model_spec["weights"] = paths.WEIGHTS.format(model=model)
     own_policy = model_spec.pop("layer_policy", {})
+    model_spec.pop("stimsets", None)  # which sets a model sees, not what its stores hold
     return {
         "model": model_spec,
         "training": selection.model_training(config, model),

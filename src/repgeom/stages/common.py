@@ -54,7 +54,7 @@ def activation_folders(
             "activations": [
                 paths.ACTIVATIONS.format(stimset=s, model=m)
                 for s in stimsets(config)
-                for m in config["models"]
+                for m in selection.models_on(config, s)
             ]
         }
 

@@ -96,7 +96,9 @@ def block_inputs(config: Config, stimset: str, metric: str, block: str) -> dict[
     """A block job's inputs: the activation folders of the models with a layer among the
     block's members, and every neural store of the set (they decide the common stimuli)."""
     files = selection.representation_files(config, stimset)
-    layer_models = [m for m, spec in config["models"].items() for _ in spec["layers"]]
+    layer_models = [
+        m for m in selection.models_on(config, stimset) for _ in config["models"][m]["layers"]
+    ]
     members = Block.parse(
         block,
         size=config["analyses"]["distances"]["block_size"],

@@ -194,7 +194,9 @@ def _inputs(config: Config) -> dict[str, list[str]]:
     return {
         "neural": [paths.NEURAL.format(neural=n) for n in neural],
         "activations": [
-            paths.ACTIVATIONS.format(stimset=s, model=m) for s in stimsets for m in config["models"]
+            paths.ACTIVATIONS.format(stimset=s, model=m)
+            for s in stimsets
+            for m in selection.models_on(config, s)
         ],
     }
 
