@@ -150,6 +150,9 @@ def check(config: Mapping[str, Any]) -> None:
                 raise ConfigError(f"analyses.{section}.{key}: {stimset!r} does not hold {need}")
     for name, metric in analyses.get("distances", {}).get("metrics", {}).items():
         check_metric_entry(f"analyses.distances.metrics.{name}", metric)
+    geometry = analyses.get("dsa", {}).get("tutorial", {}).get("geometry", {})
+    for name, metric in geometry.items():
+        check_metric_entry(f"analyses.dsa.tutorial.geometry.{name}", metric)
     distance_metrics = analyses.get("distances", {}).get("metrics", {})
     for name in analyses.get("inference", {}).get("metrics") or {}:
         if name not in distance_metrics:

@@ -70,6 +70,8 @@ def test_every_store_and_figure_is_written_and_valid(finished):
         "rdms",
         "inference",
         "dsa_sweep",
+        "paths",
+        "steps",
     }
     layers = sorted(p.stem for p in (finished / "results/activations/grat/r18").glob("*.nc"))
     assert layers == ["block2", "pool", "stem"]
@@ -79,12 +81,15 @@ def test_every_store_and_figure_is_written_and_valid(finished):
         for ext in ("png", "pdf"):
             assert (finished / f"figures/{fig}.{ext}").stat().st_size > 1000
     dims = store.read(finished / "results/dimensionality.nc")
-    # layers: union of r18 (stem, block2, pool) and mnet (block2, block6, pool); the longest
-    # spectrum is the clips' 4 clips x 6 frames
-    assert dims.sizes == {"model": 3, "layer": 4, "stimset": 2, "spectrum_index": 24}
-    assert list(dims["training"].values) == ["untrained", "untrained", "supervised"]
+    # layers: union of r18 (stem, block2, pool), mnet (block2, block6, pool) and rnn (stem,
+    # step, step_1); the longest spectrum is the clips' 4 clips x 6 frames
+    assert dims.sizes == {"model": 4, "layer": 6, "stimset": 2, "spectrum_index": 24}
+    assert list(dims["training"].values) == ["untrained", "untrained", "supervised", "supervised"]
+    # rnn is seen on grat only: no clips values
+    assert dims["effective_dimensionality"].sel(model="rnn", stimset="clips").isnull().all()
+    assert dims["effective_dimensionality"].sel(model="rnn", stimset="grat", layer="step") >= 1
     enc = store.read(finished / "results/encoding.nc")
-    assert enc.sizes == {"model": 3, "layer": 4, "neural": 1, "neuroid": 30}
+    assert enc.sizes == {"model": 4, "layer": 6, "neural": 1, "neuroid": 30}
     assert np.isfinite(enc["median_r"].sel(model="r18t", layer="pool")).all()
     assert (finished / "results/weights/r18t.pt").stat().st_size > 10**6
     assert dims["effective_dimensionality"].sel(model="r18", layer="block6").isnull().all()
@@ -92,8 +97,8 @@ def test_every_store_and_figure_is_written_and_valid(finished):
     assert not list(finished.rglob("*.tmp")) and not list(finished.rglob("repgeom-gram-*"))
     few_shot = store.read(finished / "results/classification.nc")
     assert dict(few_shot["mrr"].sizes) == {
-        "model": 3,
-        "layer": 4,
+        "model": 4,
+        "layer": 6,
         "stimset": 1,
         "classifier": 1,
         "n_train": 2,
@@ -105,11 +110,12 @@ def test_every_store_and_figure_is_written_and_valid(finished):
 
 
 def test_distance_matrices_cover_every_representation(finished):
-    """9 representations of grat (r18: 3 layers, mnet: 3, r18t: 2, the v1 dataset), assembled
-    from 3 block jobs; the clip set's DSA matrix has the 8 model layers."""
+    """12 representations of grat (r18: 3 layers, mnet: 3, r18t: 2, rnn: 3, the v1 dataset),
+    assembled from 3 block jobs; the clip set's DSA matrix has the 8 model layers (rnn is seen
+    on grat only)."""
     shape_store = store.read(finished / "results/distances/grat/shape.nc")
     held_out = shape_store["distance"]
-    assert held_out.sizes == {"split": 2, "rep_a": 9, "rep_b": 9}
+    assert held_out.sizes == {"split": 2, "rep_a": 12, "rep_b": 12}
     assert shape_store.attrs["n_blocks"] == 3 and shape_store.attrs["cv_folds"] == 4
     shape = held_out.sel(split="test")
     np.testing.assert_allclose(
@@ -118,7 +124,9 @@ def test_distance_matrices_cover_every_representation(finished):
     assert list(shape["rep_a"].values[[0, -1]]) == ["r18/stem", "v1"]
     assert shape["rep_a_source"].values[-1] == "brain"
     D = shape.values
-    assert np.allclose(D, D.T) and np.all(np.diag(D) == 0) and np.all(D[~np.eye(9, dtype=bool)] > 0)
+    assert (
+        np.allclose(D, D.T) and np.all(np.diag(D) == 0) and np.all(D[~np.eye(12, dtype=bool)] > 0)
+    )
     blocks = sorted(p.stem for p in (finished / "results/distances/grat/blocks/shape").glob("*.nc"))
     assert blocks == ["0-0", "0-1", "1-1"]
     rsa_split = store.read(finished / "results/distances/grat/rsa.nc")["distance"]
@@ -126,11 +134,11 @@ def test_distance_matrices_cover_every_representation(finished):
     np.testing.assert_array_equal(rsa_split.sel(split="train").values, rsa.values)
     assert rsa.attrs["measure"] == "similarity" and np.allclose(np.diag(rsa.values), 1)
     layout = store.read(finished / "results/distances/grat/rsa.nc")
-    assert layout["mds"].sizes == {"rep_a": 9, "mds_axis": 2}
-    assert sorted(layout["leaf_order"].values) == list(range(9))
+    assert layout["mds"].sizes == {"rep_a": 12, "mds_axis": 2}
+    assert sorted(layout["leaf_order"].values) == list(range(12))
     np.testing.assert_allclose(layout["dissimilarity"].values, 1 - rsa.values)
     rdms = store.read(finished / "results/rdms/grat.nc")["rdm"]
-    assert rdms.sizes == {"rep": 9, "stimulus": 16, "stimulus_": 16}
+    assert rdms.sizes == {"rep": 12, "stimulus": 16, "stimulus_": 16}
     percentiles = store.read(finished / "results/rdms/grat.nc")["rdm_percentile"].values
     assert percentiles.shape == rdms.shape and percentiles.min() == 0 and percentiles.max() == 100
     dsa = store.read(finished / "results/dsa/clips.nc")["distance"]
@@ -150,15 +158,15 @@ def test_clip_sets_get_one_rdm_per_frame(finished):
 
 
 def test_inference_scores_every_layer_against_the_brain(finished):
-    """8 model layers against v1 (2 subjects) for both metrics, with their resamples."""
+    """11 model layers against v1 (2 subjects) for both metrics, with their resamples."""
     for metric in ("shape", "rsa"):
         ds = store.read(finished / f"results/inference/grat/{metric}.nc")
-        assert ds["inference"].sizes == {"rep": 8, "brain": 1, "statistic": 10}
+        assert ds["inference"].sizes == {"rep": 11, "brain": 1, "statistic": 10}
         assert ds["ceiling_method"].values[0] == "leave-one-subject-out (2 subjects)"
         stats = ds["inference"].sel(brain="v1")
         assert np.isfinite(stats.sel(statistic=["score", "ci_low", "ci_high", "p"])).all()
         assert ds.attrs["n_bootstrap"] == 50 and ds.attrs["n_permutations"] == 50
-        assert ds["comparison_q"].sizes == {"rep_a": 8, "rep_b": 8, "brain": 1}
+        assert ds["comparison_q"].sizes == {"rep_a": 11, "rep_b": 11, "brain": 1}
 
 
 def test_inspect_says_how_a_figures_numbers_were_made(finished):
@@ -325,3 +333,24 @@ def test_every_figure_passes_the_print_checks_and_every_metric_is_drawn(finished
     for stimset in plan.distance_stimsets(config):
         for metric in plan.distance_metrics(config):
             assert plan.DISTANCES.format(stimset=stimset, metric=metric) in drawn
+
+
+def test_paths_steps_and_dsa_geometry_stores(finished):
+    """The recurrent net's and r18t's paths from the pixels to the labels of grat, rnn's
+    per-step maps, and the tutorial's geometry beside its dynamics."""
+    ds = store.read(finished / "results/paths/grat.nc", "paths")
+    assert list(ds["rep"].values[[0, -1]]) == ["pixels", "labels"]
+    assert list(ds["rep_layer"].values[ds["rep_model"].values == "rnn"]) == [
+        "stem",
+        "step",
+        "step_1",
+    ]
+    assert ds["distance"].sizes == {"rep_a": 7, "rep_b": 7}
+    assert (ds["anchored_path_length"] >= ds["distance"].values[0, -1] - 1e-9).all()
+    steps = store.read(finished / "results/steps/grat/rnn.nc", "steps")
+    assert steps["embedding"].sizes == {"layer": 3, "projection": 3, "stimulus": 16, "axis": 2}
+    assert np.isfinite(steps["embedding"].values).all()
+    tutorial = store.read(finished / "results/dsa/tutorial.nc")
+    assert sorted(tutorial["comparison"].values) == ["procrustes", "rsa", "state_cloud"]
+    cloud = tutorial["geometry"].sel(comparison="state_cloud").to_pandas()
+    assert cloud.loc["oval", "walk"] < cloud.loc["circle", "oval"]  # both clouds stretched

@@ -47,3 +47,25 @@ def tutorial_systems(n_steps: int = 1000, seed: int = 0) -> dict[str, np.ndarray
             x[t + 1] = A @ x[t] + B @ noise[t]
         out[name] = x
     return out
+
+
+def state_cloud_angle(X: np.ndarray, Y: np.ndarray) -> float:
+    """The angle between the shapes of two systems' clouds of states, with no correspondence
+    between their time points: the Bures angle between the trace-normalised state covariances
+    ``P = Σ_X / tr Σ_X`` and ``Q = Σ_Y / tr Σ_Y``, minimised over rotations ``Q → R Q Rᵀ``::
+
+        θ = arccos Σ_i √(p_i q_i)
+
+    with ``p₁ ≥ p₂ ≥ …`` and ``q₁ ≥ q₂ ≥ …`` the eigenvalues of ``P`` and ``Q`` (the fidelity
+    ``tr (P^½ R Q Rᵀ P^½)^½`` is largest when the eigenvectors align in order). 0 for clouds of
+    the same shape (an isotropic cloud and a rotated, scaled copy of it), π/2 for clouds on
+    orthogonal subspaces. Shorter states are zero-padded to the wider system's dimension.
+    """
+    spectra = []
+    for Z in (X, Y):
+        Z = np.asarray(Z, dtype=np.float64)
+        eig = np.clip(np.linalg.eigvalsh(np.cov(Z, rowvar=False).reshape(Z.shape[1], -1)), 0, None)
+        spectra.append(np.sort(eig)[::-1] / eig.sum())
+    width = max(map(len, spectra))
+    p, q = (np.pad(s, (0, width - len(s))) for s in spectra)
+    return float(np.arccos(np.clip(np.sqrt(p * q).sum(), -1.0, 1.0)))

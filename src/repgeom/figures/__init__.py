@@ -25,7 +25,7 @@ BUILTIN = (
     "ed_encoding",
     "classification",
     "manifolds",
-    "layer_paths",
+    "paths",
     "steps",
     "encoding_profiles",
     "rsa",
@@ -33,6 +33,7 @@ BUILTIN = (
     "brain_match",
     "dsa",
     "dsa_sweep",
+    "dsa_geometry",
     "rdm_movie",
 )
 #: Every registered figure, by name.

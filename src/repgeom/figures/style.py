@@ -109,8 +109,12 @@ def metric_label(ds: xr.Dataset) -> str:
     (``MetricInfo.label``) with its parameters,
     e.g. ``Procrustes angle`` (linear shape at α = 1), ``shape distance (α = 0.5)``,
     ``RSA (RDMs = correlation, by = spearman)``."""
-    method = str(ds.attrs["method"])
-    params = json.loads(str(ds.attrs.get("params", "{}")))
+    return method_label(str(ds.attrs["method"]), json.loads(str(ds.attrs.get("params", "{}"))))
+
+
+def method_label(method: str, params: Mapping[str, Any]) -> str:
+    """A metric ``method`` with ``params`` as a readable name (see :func:`metric_label`)."""
+    params = dict(params)
     if method == "linear_shape" and float(params.get("alpha", 1.0)) == 1.0:
         name = (
             "Procrustes angle"
