@@ -11,7 +11,7 @@ spells a path. The layout::
     .../blocks/{metric}/{block}.nc), results/rdms/{stimset}.nc,
     results/inference/{stimset}/{metric}.nc, results/paths/{stimset}.nc,
     results/steps/{stimset}/{model}.nc, results/dsa/{clipset}.nc,
-    results/dsa_sweep/tutorial.nc,
+    results/dsa_sweep/{clipset}.nc (``tutorial`` or a clip set),
     figures/{figure}.{png,pdf}, logs/{rule}/{name}.log, results/benchmarks/{rule}/{name}.tsv
 """
 
@@ -42,7 +42,7 @@ DSA = "results/dsa/{clipset}.nc"
 #: The DSA tutorial's circle / oval / walk systems (``results/dsa/tutorial.nc``).
 DSA_TUTORIAL = "tutorial"
 #: DSA of the tutorial's systems over a grid of delay settings and DMD ranks.
-DSA_SWEEP = "results/dsa_sweep/tutorial.nc"
+DSA_SWEEP = "results/dsa_sweep/{clipset}.nc"
 BENCHMARK = "results/benchmarks/{rule}/{name}.tsv"
 LOG = "logs/{rule}/{name}.log"
 #: A figure without its suffix (``repgeom figure --out`` takes this stem).

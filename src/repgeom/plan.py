@@ -45,7 +45,7 @@ from repgeom.selection import (
     distance_metrics,
     distance_stimsets,
     dsa_sets,
-    dsa_sweep,
+    dsa_sweep_sets,
     ed_stimset,
     encodes,
     gpus,
@@ -101,7 +101,7 @@ __all__ = [
     "distance_metrics",
     "distance_stimsets",
     "dsa_sets",
-    "dsa_sweep",
+    "dsa_sweep_sets",
     "ed_stimset",
     "figure",
     "figure_files",
@@ -205,8 +205,7 @@ def targets(config: Config) -> list[str]:
         stimset, model = steps_view(config)
         out.append(STEPS.format(stimset=stimset, model=model))
     out += [DSA.format(clipset=c) for c in dsa_sets(config)]
-    if dsa_sweep(config):
-        out.append(DSA_SWEEP)
+    out += [DSA_SWEEP.format(clipset=c) for c in dsa_sweep_sets(config)]
     for name in figures(config):
         out += figure_files(name)
     return out

@@ -133,11 +133,18 @@ def movie_sets(config: Config) -> list[str]:
     return [s for s in config["stimsets"] if not is_still(config, s)]
 
 
-def dsa_sweep(config: Config) -> dict[str, list] | None:
-    """The tutorial systems' sweep grid (``n_delays``, ``delay_interval``, ``rank``), when the
-    tutorial runs and a sweep is configured."""
-    sweep = config["analyses"]["dsa"]["tutorial"]["sweep"]
-    return sweep if sweep is not None and paths.DSA_TUTORIAL in dsa_sets(config) else None
+def dsa_sweep_sets(config: Config) -> list[str]:
+    """The sets swept over delay settings and ranks: ``tutorial`` (when the tutorial runs and
+    ``tutorial.sweep`` is set) and the DSA clip sets with neural data (when ``clip_sweep`` is
+    set)."""
+    spec = config["analyses"]["dsa"]
+    sets = dsa_sets(config)
+    out = []
+    if spec["tutorial"]["sweep"] is not None and paths.DSA_TUTORIAL in sets:
+        out.append(paths.DSA_TUTORIAL)
+    if spec["clip_sweep"] is not None:
+        out += [s for s in sets if s != paths.DSA_TUTORIAL and neural_on(config, s)]
+    return out
 
 
 def paths_stimset(config: Config) -> str | None:

@@ -12,6 +12,7 @@ from repgeom.stages.dsa_sweep import dsa_sweep_stage
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
     spec = {
+        "clipset": "tutorial",
         "n_steps": 1000,
         "seed": 0,
         "n_delays": [1, 20],

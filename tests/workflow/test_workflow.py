@@ -112,7 +112,7 @@ def test_every_store_and_figure_is_written_and_valid(finished):
 def test_distance_matrices_cover_every_representation(finished):
     """12 representations of grat (r18: 3 layers, mnet: 3, r18t: 2, rnn: 3, the v1 dataset),
     assembled from 3 block jobs; the clip set's DSA matrix has the 8 model layers (rnn is seen
-    on grat only)."""
+    on grat only) and v1c."""
     shape_store = store.read(finished / "results/distances/grat/shape.nc")
     held_out = shape_store["distance"]
     assert held_out.sizes == {"split": 2, "rep_a": 12, "rep_b": 12}
@@ -142,17 +142,17 @@ def test_distance_matrices_cover_every_representation(finished):
     percentiles = store.read(finished / "results/rdms/grat.nc")["rdm_percentile"].values
     assert percentiles.shape == rdms.shape and percentiles.min() == 0 and percentiles.max() == 100
     dsa = store.read(finished / "results/dsa/clips.nc")["distance"]
-    assert dsa.sizes == {"rep_a": 8, "rep_b": 8} and np.isfinite(dsa.values).all()
+    assert dsa.sizes == {"rep_a": 9, "rep_b": 9} and np.isfinite(dsa.values).all()
     tutorial = store.read(finished / "results/dsa/tutorial.nc")["distance"].isel(setting=0)
     assert tutorial.sel(rep_a="circle", rep_b="oval") < tutorial.sel(rep_a="circle", rep_b="walk")
 
 
 def test_clip_sets_get_one_rdm_per_frame(finished):
-    """The RDM movie's store: every representation of the clip set (8 model layers), one
+    """The RDM movie's store: every representation of the clip set (8 model layers, v1c), one
     symmetric RDM with a zero diagonal per frame."""
     rdms = store.read(finished / "results/rdms/clips.nc")["rdm"]
     assert rdms.dims == ("rep", "time", "stimulus", "stimulus_")
-    assert rdms.sizes["rep"] == 8 and rdms.sizes["time"] == 6
+    assert rdms.sizes["rep"] == 9 and rdms.sizes["time"] == 6
     M = rdms.values
     assert np.allclose(M, np.swapaxes(M, -1, -2)) and np.allclose(np.diagonal(M, 0, -2, -1), 0)
 
@@ -335,9 +335,10 @@ def test_every_figure_passes_the_print_checks_and_every_metric_is_drawn(finished
             assert plan.DISTANCES.format(stimset=stimset, metric=metric) in drawn
 
 
-def test_paths_steps_and_dsa_geometry_stores(finished):
+def test_paths_steps_and_dsa_studies(finished):
     """The recurrent net's and r18t's paths from the pixels to the labels of grat, rnn's
-    per-step maps, and the tutorial's geometry beside its dynamics."""
+    per-step maps, the clip set's sweep of each model's deepest layer against v1c, and the
+    tutorial's geometry beside its dynamics."""
     ds = store.read(finished / "results/paths/grat.nc", "paths")
     assert list(ds["rep"].values[[0, -1]]) == ["pixels", "labels"]
     assert list(ds["rep_layer"].values[ds["rep_model"].values == "rnn"]) == [
@@ -350,6 +351,16 @@ def test_paths_steps_and_dsa_geometry_stores(finished):
     steps = store.read(finished / "results/steps/grat/rnn.nc", "steps")
     assert steps["embedding"].sizes == {"layer": 3, "projection": 3, "stimulus": 16, "axis": 2}
     assert np.isfinite(steps["embedding"].values).all()
+    sweep = store.read(finished / "results/dsa_sweep/clips.nc", "dsa_sweep")
+    assert list(sweep["rep_a"].values) == ["r18/pool", "mnet/pool", "r18t/pool", "v1c"]
+    assert list(sweep["rep_a_source"].values) == ["model"] * 3 + ["brain"]
+    assert sweep["distance"].sizes == {
+        "n_delays": 2,
+        "delay_interval": 2,
+        "rank": 1,
+        "rep_a": 4,
+        "rep_b": 4,
+    }
     tutorial = store.read(finished / "results/dsa/tutorial.nc")
     assert sorted(tutorial["comparison"].values) == ["procrustes", "rsa", "state_cloud"]
     cloud = tutorial["geometry"].sel(comparison="state_cloud").to_pandas()

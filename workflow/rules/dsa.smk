@@ -41,6 +41,8 @@ ruleorder: dsa_tutorial > dsa
 
 
 rule dsa_sweep:
+    input:
+        unpack(STAGES["dsa_sweep"].input_function(config)),
     output:
         STAGES["dsa_sweep"].output,
     log:
@@ -50,5 +52,6 @@ rule dsa_sweep:
     params:
         py=PY,
         spec=STAGES["dsa_sweep"].spec_param(config),
+        files=STAGES["dsa_sweep"].files_param(config),
     shell:
         STAGES["dsa_sweep"].shell

@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import PathCollection
+from matplotlib.legend import Legend
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
@@ -90,7 +91,7 @@ def problems(fig: plt.Figure) -> list[str]:
     bar_axes = {b.ax for b in bars}
     mapped = [a for a in mapped if a.axes not in bar_axes]  # a colour bar's own swatches
     keyed = {_scale(b.mappable) for b in bars}
-    has_legend = bool(fig.legends) or any(ax.get_legend() for ax in fig.axes)
+    has_legend = bool(fig.findobj(Legend))  # the figure's, a subfigure's or an axes' legends
     for artist in mapped:
         if getattr(artist, "colorbar", None) is not None or _scale(artist) in keyed:
             continue  # its own colour bar, or one on the same colour map and limits

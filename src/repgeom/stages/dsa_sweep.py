@@ -1,6 +1,8 @@
-"""Stage ``dsa_sweep`` (command ``dsa-sweep``): DSA of the tutorial's circle, oval and walk
-systems over a grid of delay settings and DMD ranks — what DSA calls "the same dynamics"
-depends on them (the tutorial's lesson, and where it stops holding)."""
+"""Stage ``dsa_sweep`` (command ``dsa-sweep``): DSA over a grid of delay settings and DMD ranks —
+what DSA calls "the same dynamics" depends on them (the tutorial's lesson, and where it stops
+holding). On the tutorial's circle, oval and walk systems, and on the clip sets with neural
+data: each model's deepest configured layer and the brains (which model's dynamics are the
+brain's, setting by setting)."""
 
 from __future__ import annotations
 
@@ -15,23 +17,49 @@ import xarray as xr
 
 from repgeom import paths, selection, store
 from repgeom.stages.base import Config, Stage
+from repgeom.stages.common import REPRESENTATION_ARGS, Paths
 
 #: The ``rank`` coordinate of a full-rank DMD.
 FULL_RANK = "full"
 
 
-def dsa_sweep_stage(spec: Mapping[str, Any], out: str | os.PathLike[str]) -> Path:
-    """Angular DSA (O(n)) between the tutorial systems for every combination of ``n_delays``,
-    ``delay_interval`` and ``rank`` (None: full rank, the coordinate ``"full"``) in ``spec``
-    (with the tutorial's ``n_steps`` and ``seed``).
+def _systems(
+    spec: Mapping[str, Any], activations: Paths, neural: Paths
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """The series to compare (name → (trials, time, dims) or (time, dims)) and each one's kind
+    (``model`` or ``brain``)."""
+    if spec["clipset"] == paths.DSA_TUTORIAL:
+        from repgeom.dsa.systems import tutorial_systems
 
-    Writes ``distance`` (n_delays, delay_interval, rank, rep_a, rep_b). With one delay the
-    interval does nothing, so that row repeats one value.
+        systems = tutorial_systems(spec["n_steps"], spec["seed"])
+        return systems, ["system"] * len(systems)
+    from repgeom.representations import load_representations
+    from repgeom.stages.dsa import _principal_series
+
+    reps = load_representations(activations, neural)
+    series = {r.name: _principal_series(r, spec["n_components"]) for r in reps}
+    return series, [str(r.labels["source"]) for r in reps]
+
+
+def dsa_sweep_stage(
+    spec: Mapping[str, Any],
+    out: str | os.PathLike[str],
+    activations: Paths = (),
+    neural: Paths = (),
+) -> Path:
+    """Angular DSA (O(n)) between the systems for every combination of ``n_delays``,
+    ``delay_interval`` and ``rank`` (None: full rank, the coordinate ``"full"``) in ``spec``.
+
+    The systems are the tutorial's (``spec["clipset"] == "tutorial"``, with its ``n_steps`` and
+    ``seed``) or a clip set's representations (``activations``: a layer store of each model,
+    ``neural``: the brains), each on its ``n_components`` leading principal axes with clips as
+    trials. Writes ``distance`` (n_delays, delay_interval, rank, rep_a, rep_b), with
+    ``rep_source`` (system, model or brain) on the representations. With one delay the interval
+    does nothing, so that row repeats one value.
     """
     from repgeom.dsa import DSA
-    from repgeom.dsa.systems import tutorial_systems
 
-    systems = tutorial_systems(spec["n_steps"], spec["seed"])
+    systems, sources = _systems(spec, activations, neural)
     grid = (spec["n_delays"], spec["delay_interval"], spec["rank"])
     D = np.empty((*map(len, grid), len(systems), len(systems)))
     for (i, n_delays), (j, interval), (k, rank) in itertools.product(*map(enumerate, grid)):
@@ -58,13 +86,14 @@ def dsa_sweep_stage(spec: Mapping[str, Any], out: str | os.PathLike[str]) -> Pat
             store.RANK: [FULL_RANK if r is None else str(r) for r in spec["rank"]],
             store.REP_A: names,
             store.REP_B: names,
+            f"{store.REP_A}_source": (store.REP_A, sources),
         },
     )
     ds.attrs.update(
         store.provenance(
             "dsa_sweep",
             config=spec,
-            stimset=paths.DSA_TUTORIAL,
+            stimset=spec["clipset"],
             method="dsa",
             measure="distance",
             score_method="angular",
@@ -74,21 +103,46 @@ def dsa_sweep_stage(spec: Mapping[str, Any], out: str | os.PathLike[str]) -> Pat
     return store.write(ds, out, "dsa_sweep")
 
 
-def _spec(config: Config) -> dict[str, Any]:
-    tutorial = config["analyses"]["dsa"]["tutorial"]
+def _spec(config: Config, clipset: str) -> dict[str, Any]:
+    dsa = config["analyses"]["dsa"]
+    if clipset == paths.DSA_TUTORIAL:
+        tutorial = dsa["tutorial"]
+        return {
+            "clipset": clipset,
+            "n_steps": tutorial["n_steps"],
+            "seed": tutorial["seed"],
+            **tutorial["sweep"],
+        }
+    return {"clipset": clipset, "n_components": dsa["n_components"], **dsa["clip_sweep"]}
+
+
+def _files(config: Config, clipset: str) -> dict[str, list[str]]:
+    """A clip set's sweep reads each model's deepest configured layer and every brain."""
+    if clipset == paths.DSA_TUTORIAL:
+        return {"activations": [], "neural": []}
     return {
-        "n_steps": tutorial["n_steps"],
-        "seed": tutorial["seed"],
-        **(selection.dsa_sweep(config) or {}),
+        "activations": [
+            paths.LAYER.format(stimset=clipset, model=m, layer=config["models"][m]["layers"][-1])
+            for m in selection.models_on(config, clipset)
+        ],
+        "neural": [paths.NEURAL.format(neural=n) for n in selection.neural_on(config, clipset)],
     }
+
+
+def _inputs(config: Config, clipset: str) -> dict[str, list[str]]:
+    if clipset == paths.DSA_TUTORIAL:
+        return {}
+    return selection.representation_inputs(config, clipset)
 
 
 STAGE = Stage(
     name="dsa_sweep",
     command="dsa-sweep",
-    help="DSA of circle / oval / walk over delays and ranks",
+    help="DSA over delays and ranks (tutorial, clip sets)",
     output=paths.DSA_SWEEP,
     spec=_spec,
     run=dsa_sweep_stage,
-    log_name=paths.DSA_TUTORIAL,
+    inputs=_inputs,
+    files=_files,
+    args=REPRESENTATION_ARGS,
 )
