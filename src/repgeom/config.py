@@ -165,6 +165,7 @@ def check(config: Mapping[str, Any]) -> None:
 
     check_study_stimsets(config)  # classification / manifolds sets, ed_stimset
     _check_paths(config)
+    _check_clip_sweep(config)
     for name, spec in config["models"].items():
         key = f"models.{name}"
         train = spec.get("train")
@@ -372,6 +373,31 @@ def _check_paths(config: Mapping[str, Any]) -> None:
                 )
     if paths_stimset(config) is not None:
         check_metric_entry("analyses.paths.metric", analyses["paths"]["metric"])
+
+
+def _check_clip_sweep(config: Mapping[str, Any]) -> None:
+    """The longest delay embedding of ``analyses.dsa.clip_sweep`` fits the clips of every swept
+    built-in clip set: ``(n_delays − 1) · delay_interval`` frames back, leaving at least two
+    frames of every clip for DMD."""
+    import inspect
+
+    from repgeom.selection import dsa_sweep_sets
+    from repgeom.stimuli import builtin
+
+    sweep = config["analyses"]["dsa"]["clip_sweep"]
+    span = (max(sweep["n_delays"]) - 1) * max(sweep["delay_interval"]) if sweep else 0
+    for clipset in dsa_sweep_sets(config):
+        spec = config["stimsets"].get(clipset)
+        maker = getattr(builtin, str((spec or {}).get("kind")), None)
+        if maker is None:  # the tutorial, or a user's clips: their length shows at run time
+            continue
+        frames = spec.get("n_frames", inspect.signature(maker).parameters["n_frames"].default)
+        if span > frames - 2:
+            raise ConfigError(
+                f"analyses.dsa.clip_sweep: delays reach {span} frames back, but the clips of "
+                f"{clipset!r} have {frames} frames; keep (max n_delays − 1) × max "
+                f"delay_interval ≤ {frames - 2}, or lengthen stimsets.{clipset}.n_frames"
+            )
 
 
 def check_metric_entry(key: str, entry: Mapping[str, Any]) -> None:

@@ -13,7 +13,7 @@ so a chain of identical layers has ``ℓ = 0``, and ``ℓ_a ≥ d(x, y)`` by the
 (with equality when the path runs straight from input to labels). MDS of the matrix ``d`` over
 all points draws the paths on a plane (:func:`repgeom.layout.mds_coordinates`).
 
-Plain numpy: the stage (:mod:`repgeom.stages.layer_paths`) computes the matrix with the
+Plain numpy: the stage (:mod:`repgeom.stages.paths`) computes the matrix with the
 registry's scorer and stores the result.
 """
 

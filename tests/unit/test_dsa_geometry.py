@@ -57,3 +57,20 @@ def test_the_tutorial_store_sets_geometry_beside_dynamics(tmp_path):
     rsa = ds["geometry"].sel(comparison="rsa").values
     assert np.allclose(np.diag(rsa), 1) and np.allclose(rsa, rsa.T)
     assert ds["states"].sizes == {"rep": 3, "time": 1000, "unit": 2}
+
+
+def test_a_clip_sweep_longer_than_the_clips_is_a_config_error():
+    from repgeom import config as cfg, plan
+    from repgeom.errors import ConfigError
+
+    config = {
+        "stimsets": {"clips": {"kind": "drifting_gratings", "n_frames": 6}},
+        "neural": {"v1": {"kind": "simulated_v1", "stimset": "clips"}},
+        "models": {"m": {"architecture": "resnet18", "layers": ["block1", "pool"]}},
+        "analyses": {"dsa": {"clip_sweep": {"n_delays": [1, 3], "delay_interval": [1, 2]}}},
+    }
+    cfg.check(cfg.validate(config))  # 2 × 2 = 4 frames back: fits 6 frames
+    assert "results/dsa_sweep/clips.nc" in plan.targets(cfg.validate(config))
+    config["analyses"]["dsa"]["clip_sweep"]["n_delays"] = [1, 4]
+    with pytest.raises(ConfigError, match="6 frames; keep"):
+        cfg.check(cfg.validate(config))

@@ -19,7 +19,7 @@ from repgeom.errors import ConfigError, InvalidInputError
 from repgeom.metrics.rsa import rdm, vector_to_matrix
 from repgeom.models.convnets import convnet
 from repgeom.reduce import reduce
-from repgeom.stages.layer_paths import paths_stage
+from repgeom.stages.paths import paths_stage
 from repgeom.stages.steps import embed, steps_stage
 
 N_PER_CLASS, CLASSES, SIDE = 8, ("a", "b", "c"), 4

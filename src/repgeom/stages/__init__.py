@@ -28,7 +28,7 @@ MODULES = (
     "encoding",
     "classification",
     "manifolds",
-    "layer_paths",
+    "paths",
     "steps",
     "distances_block",
     "distances_combine",

@@ -107,8 +107,8 @@ class StageAction:
 
 
 #: The :class:`Stage` settings of a stage that runs on the configured device (a GPU when the
-#: config asks for CUDA), with two CPU threads and a benchmark file: ``Stage(..., **ON_DEVICE)``.
-ON_DEVICE: Mapping[str, Any] = {"device": True, "gpu": True, "threads": 2, "benchmark": True}
+#: config asks for CUDA), with a benchmark file: ``Stage(..., **ON_DEVICE)``.
+ON_DEVICE: Mapping[str, Any] = {"device": True, "gpu": True, "benchmark": True}
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,6 @@ STAGE = Stage(
     run=inference_stage,
     inputs=representation_inputs,
     files=representation_files,
-    threads=2,
     benchmark=True,
     args=REPRESENTATION_ARGS,
 )
