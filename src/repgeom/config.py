@@ -57,31 +57,46 @@ def _dotted(path: Iterator[Any]) -> str:
     return ".".join(str(p) for p in path) or "<top level>"
 
 
+def _branch_errors(errors: list[jsonschema.ValidationError]) -> list[jsonschema.ValidationError]:
+    """A ``oneOf`` / ``anyOf`` violation replaced by what is wrong inside the alternative of
+    the value's own type (``architecture: {factory: x}`` says what the mapping lacks, not that
+    it matches no alternative)."""
+    out = []
+    for error in errors:
+        inner = [c for c in error.context or () if c.validator != "type"]
+        if error.validator in ("oneOf", "anyOf") and inner:
+            out += _branch_errors(inner)
+        else:
+            out.append(error)
+    return out
+
+
 def _problems(errors: list[jsonschema.ValidationError]) -> list[str]:
     """One line per problem of the schema violations, ``key.path: problem``. An unknown key is
     named once with the closest valid keys of its section; a required key that such a
     suggestion names is not reported again (``layer:`` for ``layers:`` is one mistake)."""
+    errors = _branch_errors(errors)
     lines, suggested = [], set()
     for error in errors:
         if error.validator != "additionalProperties" or not isinstance(error.instance, Mapping):
             continue
-        section = _dotted(error.path) if error.path else "the top level"
+        section = _dotted(error.absolute_path) if error.absolute_path else "the top level"
         allowed = sorted(error.schema.get("properties", {}))
         for key in sorted(set(error.instance) - set(allowed)):
             close = difflib.get_close_matches(str(key), allowed, n=2, cutoff=0.6)
-            suggested |= {(tuple(error.path), c) for c in close}
+            suggested |= {(tuple(error.absolute_path), c) for c in close}
             hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
             lines.append(
-                f"{_dotted([*error.path, key])}: unknown key; {hint}{section} takes {allowed}"
+                f"{_dotted([*error.absolute_path, key])}: unknown key; {hint}{section} takes {allowed}"
             )
     for error in errors:
         if error.validator == "additionalProperties":
             continue
         if error.validator == "required" and isinstance(error.instance, Mapping):
             missing = [k for k in error.validator_value if k not in error.instance]
-            if all((tuple(error.path), k) in suggested for k in missing):
+            if all((tuple(error.absolute_path), k) in suggested for k in missing):
                 continue
-        lines.append(f"{_dotted(error.path)}: {error.message}")
+        lines.append(f"{_dotted(error.absolute_path)}: {error.message}")
     return lines
 
 
@@ -100,6 +115,16 @@ def validate(config: Mapping[str, Any]) -> dict[str, Any]:
             + "\n".join(f"  {line}" for line in lines)
             + f"\n(every key is described in {SCHEMA_PATH})"
         )
+    for name, spec in config["models"].items():  # {factory, kwargs}: one spelling downstream
+        architecture = spec["architecture"]
+        if isinstance(architecture, Mapping):
+            if spec["kwargs"] and architecture.get("kwargs"):
+                raise ConfigError(
+                    f"models.{name}: kwargs are given twice (in architecture and beside it); "
+                    "keep one"
+                )
+            spec["architecture"] = architecture["factory"]
+            spec["kwargs"] = dict(architecture.get("kwargs") or spec["kwargs"])
     return config
 
 

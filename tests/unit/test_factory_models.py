@@ -93,3 +93,38 @@ def test_a_factory_takes_weights_from_a_local_file_only(net_file, tmp_path):
     torch.save(build_model(f"{net_file}:make", seed=9).state_dict(), path)
     loaded = build_model(f"{net_file}:make", weights=str(path))
     assert torch.equal(loaded.conv2.weight, build_model(f"{net_file}:make", seed=9).conv2.weight)
+
+
+def test_a_factory_with_its_kwargs_in_one_mapping_is_the_same_model(net_file):
+    from repgeom import config as cfg
+
+    base = {"stimsets": {"g": {"kind": "gratings", "size": 16}}}
+    as_mapping = cfg.validate(
+        {
+            **base,
+            "models": {
+                "m": {
+                    "architecture": {"factory": f"{net_file}:make", "kwargs": {"width": 7}},
+                    "layers": ["conv1", "conv2_1"],
+                }
+            },
+        }
+    )
+    spec = as_mapping["models"]["m"]
+    assert spec["architecture"] == f"{net_file}:make" and spec["kwargs"] == {"width": 7}
+    cfg.check(as_mapping)
+    twice = {
+        **base,
+        "models": {
+            "m": {
+                "architecture": {"factory": f"{net_file}:make", "kwargs": {"width": 7}},
+                "kwargs": {"width": 5},
+                "layers": ["conv1"],
+            }
+        },
+    }
+    with pytest.raises(ConfigError, match="kwargs are given twice"):
+        cfg.validate(twice)
+    bad = {**base, "models": {"m": {"architecture": {"factory": "no-colon"}, "layers": ["x"]}}}
+    with pytest.raises(ConfigError, match="architecture"):
+        cfg.validate(bad)
