@@ -86,9 +86,8 @@ def _problems(errors: list[jsonschema.ValidationError]) -> list[str]:
             close = difflib.get_close_matches(str(key), allowed, n=2, cutoff=0.6)
             suggested |= {(tuple(error.absolute_path), c) for c in close}
             hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
-            lines.append(
-                f"{_dotted([*error.absolute_path, key])}: unknown key; {hint}{section} takes {allowed}"
-            )
+            where = _dotted([*error.absolute_path, key])
+            lines.append(f"{where}: unknown key; {hint}{section} takes {allowed}")
     for error in errors:
         if error.validator == "additionalProperties":
             continue
