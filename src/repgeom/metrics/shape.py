@@ -52,10 +52,12 @@ NEAR_ZERO_COS = 1 - 1e-3
 #: Backward error assumed for LAPACK's symmetric eigensolver on a Gram matrix, relative to its
 #: largest eigenvalue (a few ε; measured errors are smaller).
 EIG_REL_ERR = 16 * float(np.finfo(np.float64).eps)
-#: The most the eigenvalue route may change a distance (radians for the angular score, units of
-#: the distance for the euclidean one) by the bound of :func:`gram_nuclear_norms`; a pair
-#: whose bound is larger is computed again by an SVD.
-SCORE_TOL = 1e-10
+#: The most the eigenvalue route may change a distance by the (worst-case) bound of
+#: :func:`gram_nuclear_norms`: radians for the angular score, relative for the euclidean one.
+#: A pair whose bound is larger (near zero distances, rank-deficient products) is computed
+#: again by an SVD. The bound is pessimistic: on 1,000 × 2,048 representations at 0.14 rad it
+#: says 4e-8 rad where the measured difference to the SVD is 6e-14.
+SCORE_TOL = 1e-7
 
 
 def gram_nuclear_norms(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -333,13 +335,13 @@ class LinearMetric(NetrepPairwise, BaseEstimator):
     def _checked(self, a: PreparedLinear, b: PreparedLinear, nuclear: float, error: float) -> float:
         """The distance from a nuclear norm good to ``± error``, or :meth:`score_exact` where
         that error could move it by more than :data:`SCORE_TOL`: ``error / (‖a‖‖b‖ sin θ)``
-        for the angle, ``s_a s_b · error / d`` for the euclidean distance."""
+        radians for the angle, ``s_a s_b · error / d²`` relative for the euclidean distance."""
         d = self._distance(a, b, nuclear, a.norm**2, b.norm**2)
         if self.score_method == "angular":
             slope = a.norm * b.norm * np.sin(d)
         else:
             width = self._width(a, b)
-            slope = d / (a.scale(width) * b.scale(width))
+            slope = d * d / (a.scale(width) * b.scale(width))
         if not error <= SCORE_TOL * slope:  # also when slope is 0 (d = 0 or θ = 0)
             return self.score_exact(a, b)
         return d
