@@ -18,9 +18,9 @@ from repgeom import config as cfg, layer_paths, plan, selection, store
 from repgeom.errors import ConfigError, InvalidInputError
 from repgeom.metrics.rsa import rdm, vector_to_matrix
 from repgeom.models.convnets import convnet
-from repgeom.reduce import reduce
 from repgeom.stages.paths import paths_stage
 from repgeom.stages.steps import embed, steps_stage
+from tests.unit.test_study_stages import _layer_store
 
 N_PER_CLASS, CLASSES, SIDE = 8, ("a", "b", "c"), 4
 
@@ -131,29 +131,17 @@ def _stimuli(tmp_path, images, labels):
 
 
 def _layer(tmp_path, X, labels, model, layer, index, n_layers):
-    red = reduce(X)
-    ds = xr.Dataset(
-        {
-            "features": (("stimulus", "component"), red.features),
-            "row_mean": (("stimulus",), red.row_mean),
-        },
-        coords={
-            "stimulus_id": ("stimulus", [f"s{i:02d}" for i in range(len(labels))]),
-            "category": ("stimulus", labels),
-        },
+    ds = _layer_store(
+        X,
+        labels,
+        stimset="toy",
+        model=model,
+        arch=model,
+        layer=layer,
+        index=index,
+        n_layers=n_layers,
     )
-    ds.attrs.update(
-        store.provenance(
-            "activations",
-            model=model,
-            layer=layer,
-            stimset="toy",
-            training="untrained",
-            n_units=X.shape[1],
-            layer_index=index,
-            n_layers=n_layers,
-        )
-    )
+    ds = ds.assign_coords(stimulus_id=("stimulus", [f"s{i:02d}" for i in range(len(labels))]))
     return store.write(ds, tmp_path / f"{model}.{layer}.nc", "activations")
 
 

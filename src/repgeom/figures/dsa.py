@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import seaborn as sns
 
 from repgeom import paths, selection, store
 from repgeom.figures import panels, style
@@ -49,18 +48,7 @@ def render(
             "\n" + str(setting).replace(", ", "\n") if setting is not None else ""
         )
         if len(names) <= 6:
-            sns.heatmap(
-                da.values,
-                annot=True,
-                fmt=".3f",
-                cmap="mako",
-                ax=ax,
-                square=True,
-                xticklabels=names,
-                yticklabels=names,
-                cbar_kws={"label": "DSA (angular, rad)"},
-            )
-            ax.set_title(title, loc="left")
+            panels.annotated_matrix(ax, da.values, names, title, "DSA (angular, rad)")
         else:
             panels.heatmap(
                 ax,

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
 
 from repgeom import paths, selection, store
-from repgeom.figures import style
+from repgeom.figures import panels, style
 from repgeom.figures.base import Figure
 
 #: Colours of the three systems in the state panel.
@@ -31,22 +30,6 @@ def _closest(values: np.ndarray, names: list[str], measure: str) -> str:
     score = [values[i, j] for i, j in pairs]
     i, j = pairs[int(np.argmax(score) if measure == "similarity" else np.argmin(score))]
     return f"{names[i]}–{names[j]}"
-
-
-def _matrix(ax: plt.Axes, values: np.ndarray, names: list[str], title: str, label: str) -> None:
-    sns.heatmap(
-        values,
-        annot=True,
-        fmt=".3f",
-        cmap="mako",
-        ax=ax,
-        square=True,
-        xticklabels=names,
-        yticklabels=names,
-        annot_kws={"fontsize": style.MIN_FONT_PT},
-        cbar_kws={"label": label, "shrink": 0.8},
-    )
-    ax.set_title(title, loc="left")
 
 
 def render(
@@ -67,9 +50,9 @@ def render(
     )
     for ax in axes.ravel()[n_panels:]:
         ax.set_visible(False)
-    panels = iter(axes.ravel())
+    slots = iter(axes.ravel())
     letters = iter("abcdefghijklmnopqrstuvwxyz")
-    ax = next(panels)
+    ax = next(slots)
     for name, colour in zip(names, SYSTEM_COLOURS, strict=False):
         X = ds["states"].sel({store.REP: name}).values[:SHOWN_STEPS]
         Z = X - X.mean(axis=0)
@@ -83,8 +66,8 @@ def render(
     for setting in settings:
         values = ds["distance"].sel({store.SETTING: setting}).values
         what = "DSA\n" + setting.replace(", ", "\n")
-        ax = next(panels)
-        _matrix(ax, values, names, f"{next(letters)}  {what}", "DSA (angular, rad)")
+        ax = next(slots)
+        panels.annotated_matrix(ax, values, names, f"{next(letters)}  {what}", "DSA (angular, rad)")
         ax.set_xlabel(f"closest: {_closest(values, names, 'distance')}")
     for comparison in comparisons:
         da = ds["geometry"].sel(comparison=comparison)
@@ -98,8 +81,8 @@ def render(
             name, _, params = label.partition(" (")
             what = f"{name}\n(time points\nas conditions)"
             key = f"{measure} ({params}" if params else measure
-        ax = next(panels)
-        _matrix(ax, da.values, names, f"{next(letters)}  {what}", key)
+        ax = next(slots)
+        panels.annotated_matrix(ax, da.values, names, f"{next(letters)}  {what}", key)
         ax.set_xlabel(f"closest: {_closest(da.values, names, measure)}")
     fig.suptitle("Dynamics (DSA) against geometry on the DSA tutorial's systems")
     return style.save(fig, out_stem, inputs)

@@ -85,7 +85,7 @@ def _block(fig: Any, ds: Any, vmax: float, model_colours: Mapping[str, Any]) -> 
         labels = [_short(names[a]) for a, _ in pairs]
         colours = [model_colours.get(m, "0.5") for m in labels]
         brain = _short(names[pairs[0][1]])
-        closest_title, key_title = "closest model", f"closest to {brain}"
+        closest_title, key_title = "closest", f"closest to {brain}"
     image = None
     for row, (k, rank) in zip(axes, enumerate(ranks), strict=True):
         for ax, (a, b), label in zip(row, pairs, labels, strict=False):
@@ -104,6 +104,7 @@ def _block(fig: Any, ds: Any, vmax: float, model_colours: Mapping[str, Any]) -> 
             ax.set_title(label.replace(" – ", " –\n") if tutorial else _wrap(label), loc="left")
             _axes(ax, delays, intervals)
         row[0].set_ylabel(f"rank {rank}\nn_delays")
+        row[0].set_xlabel("delay_interval")  # once a row: the panels are narrower than it
         closest = np.argmin(np.stack([D[:, :, k, a, b] for a, b in pairs]), axis=0)
         row[-1].imshow(
             closest, cmap=ListedColormap(colours), vmin=-0.5, vmax=len(pairs) - 0.5, aspect="auto"
@@ -127,7 +128,6 @@ def _block(fig: Any, ds: Any, vmax: float, model_colours: Mapping[str, Any]) -> 
 def _axes(ax: plt.Axes, delays: list[int], intervals: list[int]) -> None:
     ax.set_xticks(range(len(intervals)), intervals)
     ax.set_yticks(range(len(delays)), delays)
-    ax.set_xlabel("delay_interval")
 
 
 FIGURE = Figure(

@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from repgeom import store
+from repgeom.figures import style
 
 #: Marker of brain representations in maps (model layers are circles).
 BRAIN_MARKER = "*"
@@ -148,3 +149,25 @@ def mds_handles(ds: xr.Dataset) -> list:
 
 def _brains(models: Sequence[str], kinds: Sequence[str]) -> list[str]:
     return [m for m, k in zip(models, kinds, strict=True) if k == "brain"]
+
+
+def annotated_matrix(
+    ax: plt.Axes, values: np.ndarray, names: Sequence[str], title: str, label: str
+) -> None:
+    """A small square matrix over named items with each value written in its cell (3
+    decimals) and a colour bar labelled ``label``."""
+    import seaborn as sns
+
+    sns.heatmap(
+        values,
+        annot=True,
+        fmt=".3f",
+        cmap="mako",
+        ax=ax,
+        square=True,
+        xticklabels=list(names),
+        yticklabels=list(names),
+        annot_kws={"fontsize": style.MIN_FONT_PT},
+        cbar_kws={"label": label, "shrink": 0.8},
+    )
+    ax.set_title(title, loc="left")
