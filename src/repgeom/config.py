@@ -366,7 +366,7 @@ def _check_paths(config: Mapping[str, Any]) -> None:
     """The paths' and steps' sets are categorised still sets and their models are extracted
     there; the paths' metric is a workflow metric."""
     from repgeom.selection import (
-        _manifold_problem,
+        labelled_problem,
         models_on,
         path_models,
         paths_stimset,
@@ -374,11 +374,11 @@ def _check_paths(config: Mapping[str, Any]) -> None:
     )
 
     analyses = config["analyses"]
-    views = [("analyses.paths", paths_stimset(config), path_models(config))]
+    views = [("analyses.paths", "the paths analysis", paths_stimset(config), path_models(config))]
     if steps_view(config) is not None:
         stimset, model = steps_view(config)
-        views.append(("analyses.steps", stimset, [model]))
-    for key, stimset, models in views:
+        views.append(("analyses.steps", "the per-step geometry", stimset, [model]))
+    for key, analysis, stimset, models in views:
         if stimset is None:
             continue
         if stimset not in config["stimsets"]:
@@ -386,7 +386,7 @@ def _check_paths(config: Mapping[str, Any]) -> None:
                 f"{key}: {stimset!r} is not a stimulus set; choose from "
                 f"{sorted(config['stimsets'])}"
             )
-        problem = _manifold_problem(config, stimset)
+        problem = labelled_problem(config, stimset, analysis)
         if problem is not None:
             raise ConfigError(f"{key}: stimulus set {stimset!r} cannot be used: {problem}")
         for model in models:

@@ -135,15 +135,19 @@ def movie_sets(config: Config) -> list[str]:
 
 def dsa_sweep_sets(config: Config) -> list[str]:
     """The sets swept over delay settings and ranks: ``tutorial`` (when the tutorial runs and
-    ``tutorial.sweep`` is set) and the DSA clip sets with neural data (when ``clip_sweep`` is
-    set)."""
+    ``tutorial.sweep`` is set) and the DSA clip sets with neural data and at least one model
+    extracted on them (when ``clip_sweep`` is set: it compares models with brains)."""
     spec = config["analyses"]["dsa"]
     sets = dsa_sets(config)
     out = []
     if spec["tutorial"]["sweep"] is not None and paths.DSA_TUTORIAL in sets:
         out.append(paths.DSA_TUTORIAL)
     if spec["clip_sweep"] is not None:
-        out += [s for s in sets if s != paths.DSA_TUTORIAL and neural_on(config, s)]
+        out += [
+            s
+            for s in sets
+            if s != paths.DSA_TUTORIAL and neural_on(config, s) and models_on(config, s)
+        ]
     return out
 
 
@@ -442,6 +446,17 @@ def _manifold_problem(config: Config, stimset: str) -> str | None:
     small = {c: n for c, n in sizes.items() if n < MIN_PER_CLASS_MANIFOLDS}
     if small:
         return f"categories {sorted(small)[:5]} have one stimulus; a class radius needs 2"
+    return None
+
+
+def labelled_problem(config: Config, stimset: str, analysis: str) -> str | None:
+    """Why ``analysis`` (e.g. "the paths analysis") cannot take ``stimset`` as a
+    labelled still set — clips, uncountable categories or fewer than two (None: it can)."""
+    sizes, problem = _still_categories(config, stimset, analysis)
+    if sizes is None:
+        return problem
+    if len(sizes) < 2:
+        return f"it has {len(sizes)} category; {analysis} needs at least 2"
     return None
 
 

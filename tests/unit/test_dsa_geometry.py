@@ -74,3 +74,7 @@ def test_a_clip_sweep_longer_than_the_clips_is_a_config_error():
     config["analyses"]["dsa"]["clip_sweep"]["n_delays"] = [1, 4]
     with pytest.raises(ConfigError, match="6 frames; keep"):
         cfg.check(cfg.validate(config))
+    # a clip set no model is extracted on has nothing to sweep against its brain
+    config["stimsets"]["still"] = {"kind": "gratings"}
+    config["models"]["m"]["stimsets"] = ["still"]
+    assert "results/dsa_sweep/clips.nc" not in plan.targets(cfg.validate(config))
