@@ -60,6 +60,7 @@ from repgeom.selection import (
     representation_files,
     representation_inputs,
     rsa_metric,
+    scratch_mb,
     steps_view,
     still_neural,
 )
@@ -120,6 +121,7 @@ __all__ = [
     "representation_files",
     "representation_inputs",
     "rsa_metric",
+    "scratch_mb",
     "spec",
     "stage",
     "still_neural",

@@ -18,6 +18,13 @@ precision (float32 activations stay float32, float64 data stay float64; either i
 scratch file in feature-chunk-major order (to RAM if small), then sums ``G = Σ_k X_k X_kᵀ`` over
 feature chunks ``X_k`` and eigendecomposes once. Peak memory is ``O(n_stimuli²+ n_stimuli·chunk)``
 whatever the layer width; raw activations never sit in memory as a whole.
+
+The sum over units also splits across *passes*: ``G = Σ_s X_s X_sᵀ`` over any partition of the
+units into slices ``X_s``, so a layer's units may be accumulated in several forward passes,
+each spilling only its own slices. :func:`plan_passes` packs every layer's units into passes
+whose spill fits a scratch budget (``n_stimuli · units · 4`` bytes each); layers small enough to
+stay in RAM (pooled layers: a few thousand units) never touch the disk and ride in the first
+pass. The result is the same Gram matrix, so the same ``Z``, whatever the budget.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from repgeom.errors import ShapeMismatchError
+from repgeom.errors import ConfigError, ShapeMismatchError
 from repgeom.metrics._validation import check_finite
 
 #: Relative eigenvalue floor: components with λ ≤ λ_max · n_stimuli · eps are numerical noise
@@ -40,6 +47,10 @@ RANK_RTOL_FACTOR = float(np.finfo(np.float64).eps)
 DEFAULT_CHUNK_UNITS = 8_192
 #: Raw activations up to this many bytes are spilled to RAM instead of a scratch file.
 DEFAULT_IN_MEMORY_BYTES = 256 * 2**20
+
+
+#: Default bound on the bytes of raw activations spilled to disk at once by one extraction.
+DEFAULT_SCRATCH_BUDGET = 4 * 2**30
 
 
 @dataclass(frozen=True)
@@ -205,6 +216,18 @@ class GramAccumulator:
                 self._handle.write(block.tobytes())
         self._filled = end
 
+    @property
+    def spill_bytes(self) -> int:
+        """Bytes of the spill file on disk (0 when the rows are held in RAM or it is closed)."""
+        if self._file is None:
+            return 0
+        return self.n_stimuli * self._n_chunks * self.chunk_units * self.dtype.itemsize
+
+    @property
+    def row_sum(self) -> np.ndarray:
+        """Sum of each row over the units added so far (float64)."""
+        return self._row_sum
+
     def _chunk(self, k: int) -> np.ndarray:
         if self._memory is not None:
             return self._memory[k]
@@ -261,6 +284,66 @@ class GramAccumulator:
             self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
+
+
+@dataclass(frozen=True)
+class UnitSlice:
+    """Units ``start:stop`` of one layer, accumulated in one pass."""
+
+    layer: str
+    start: int
+    stop: int
+
+    @property
+    def width(self) -> int:
+        return self.stop - self.start
+
+
+def plan_passes(
+    n_stimuli: int,
+    widths: dict[str, int],
+    *,
+    budget_bytes: int = DEFAULT_SCRATCH_BUDGET,
+    in_memory_bytes: int = DEFAULT_IN_MEMORY_BYTES,
+    itemsize: int = 4,
+) -> list[list[UnitSlice]]:
+    """Split the layers' units into passes whose disk spill fits ``budget_bytes``.
+
+    A layer whose rows take at most ``in_memory_bytes`` (``n_stimuli · width · itemsize``) is
+    held in RAM and goes whole into the first pass. The other layers' units are packed in
+    order, splitting a layer where a pass is full, so that each pass spills at most
+    ``budget_bytes`` (``⌊budget / (n_stimuli · itemsize)⌋`` units). One pass when everything
+    fits; otherwise ``⌈spill / budget⌉`` passes (each a forward pass over every stimulus).
+
+    Examples
+    --------
+    >>> plan_passes(10, {"a": 100, "b": 2}, budget_bytes=2_000, in_memory_bytes=100)
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [[UnitSlice(layer='b', start=0, stop=2), UnitSlice(layer='a', start=0, stop=50)],
+     [UnitSlice(layer='a', start=50, stop=100)]]
+    """
+    per_unit = n_stimuli * itemsize
+    capacity = budget_bytes // per_unit
+    in_ram = [name for name, w in widths.items() if w * per_unit <= in_memory_bytes]
+    on_disk = [name for name in widths if name not in in_ram]
+    if on_disk and capacity < 1:
+        raise ConfigError(
+            f"a scratch budget of {budget_bytes:,} bytes cannot hold one unit of "
+            f"{n_stimuli:,} stimuli ({per_unit:,} bytes); raise scratch_budget_gb"
+        )
+    passes: list[list[UnitSlice]] = [[UnitSlice(name, 0, widths[name]) for name in in_ram]]
+    free = capacity
+    for name in on_disk:
+        start = 0
+        while start < widths[name]:
+            if free == 0:
+                passes.append([])
+                free = capacity
+            stop = min(widths[name], start + free)
+            passes[-1].append(UnitSlice(name, start, stop))
+            free -= stop - start
+            start = stop
+    return passes
 
 
 def principal_axes(rows: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]:

@@ -108,6 +108,12 @@ def gpus(config: Config) -> int:
     return 1 if str(config["device"]).startswith("cuda") else 0
 
 
+def scratch_mb(config: Config) -> int:
+    """An extraction job's scratch disk (``scratch_budget_gb`` in MiB): the most its raw
+    activations spill at once (:func:`repgeom.reduce.plan_passes`), and its ``disk_mb``."""
+    return max(1, round(float(config["scratch_budget_gb"]) * 1024))
+
+
 def distance_stimsets(config: Config) -> list[str]:
     """Still stimulus sets whose representations are compared (default: those with neural
     data, else the first still set)."""

@@ -13,6 +13,7 @@ from repgeom.errors import (
 from repgeom.models import LayerPolicy, build_model, extract_reduced, resolve_device, resolve_layers
 from repgeom.models.extract import _normalise
 from repgeom.models.layers import aliases
+from repgeom.reduce import GramAccumulator
 
 
 def test_unknown_architecture_suggests_names():
@@ -131,6 +132,53 @@ def test_extraction_is_one_pass_and_exact(rng, device):
         gram = raw.astype(np.float64) @ raw.T.astype(np.float64)
         np.testing.assert_allclose(red.features @ red.features.T, gram, rtol=1e-9, atol=1e-9)
         assert red.n_units == expected.shape[1]
+
+
+def test_passes_within_a_scratch_budget_give_the_same_layers(rng, tmp_path, monkeypatch):
+    """A budget of a third of the spill splits the layers over passes (block1 across two);
+    every layer equals the one-pass result and the files on disk never pass the budget."""
+    from repgeom.models import extract
+
+    live: list[GramAccumulator] = []
+    peak = [0]
+
+    class Watched(GramAccumulator):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            live.append(self)
+
+        def add(self, rows):
+            super().add(rows)
+            peak[0] = max(peak[0], sum(a.spill_bytes for a in live))
+
+    model = build_model("resnet18", seed=0)
+    images = rng.random((12, 3, 32, 32)).astype(np.float32)
+    layers = resolve_layers("resnet18", ["stem", "block1", "block2", "pool"])
+    one = extract_reduced(model, images, layers, batch_size=5, keep_raw=True)
+    spill = 12 * 4 * sum(one[n][0].n_units for n in ("stem", "block1", "block2"))
+    budget = spill // 3
+    monkeypatch.setattr(extract, "GramAccumulator", Watched)
+    split = extract_reduced(
+        model,
+        images,
+        layers,
+        batch_size=5,
+        keep_raw=True,
+        scratch_dir=tmp_path,
+        scratch_budget=budget,
+        in_memory_bytes=12 * 4 * 512,  # the pooled layer (512 units) stays in RAM
+    )
+    assert list(split) == list(layers)
+    assert 0 < peak[0] <= budget
+    assert len({id(a) for a in live}) > len(layers)  # some layer came in several slices
+    assert list(tmp_path.iterdir()) == []
+    for name, (red, raw) in one.items():
+        other, other_raw = split[name]
+        np.testing.assert_array_equal(other_raw, raw)
+        gram = raw.astype(np.float64) @ raw.T.astype(np.float64)
+        np.testing.assert_allclose(other.features @ other.features.T, gram, rtol=1e-10)
+        np.testing.assert_allclose(other.row_mean, red.row_mean, rtol=1e-12)
+        assert other.n_units == red.n_units
 
 
 def test_vit_tokens_final_layer():

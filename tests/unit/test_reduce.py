@@ -2,13 +2,14 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 from scipy.linalg import orthogonal_procrustes
 from scipy.spatial.distance import pdist
 from sklearn.linear_model import Ridge
 
 from repgeom.dimensionality import eigenspectrum
-from repgeom.errors import InvalidInputError, ShapeMismatchError
-from repgeom.reduce import GramAccumulator, reduce, reduce_gram
+from repgeom.errors import ConfigError, InvalidInputError, ShapeMismatchError
+from repgeom.reduce import GramAccumulator, UnitSlice, plan_passes, reduce, reduce_gram
 
 EXACT = 1e-8  # relative error allowed between raw and reduced results (the bound)
 
@@ -153,3 +154,37 @@ def test_bad_input_is_rejected(rng):
         acc.add(np.ones((2, 10)))
     with pytest.raises(ValueError, match="keep_raw=True"):
         acc.raw()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    n_stimuli=st.integers(1, 50),
+    widths=st.lists(st.integers(1, 400), min_size=1, max_size=6),
+    budget_units=st.integers(1, 500),
+    in_memory_units=st.integers(0, 300),
+)
+def test_passes_cover_every_unit_once_within_the_budget(
+    n_stimuli, widths, budget_units, in_memory_units
+):
+    layers = {f"l{i}": w for i, w in enumerate(widths)}
+    per_unit = n_stimuli * 4
+    budget, in_memory = budget_units * per_unit, in_memory_units * per_unit
+    passes = plan_passes(n_stimuli, layers, budget_bytes=budget, in_memory_bytes=in_memory)
+    for name, width in layers.items():
+        pieces = [p for unit_slices in passes for p in unit_slices if p.layer == name]
+        assert pieces[0].start == 0 and pieces[-1].stop == width  # in order, no gap or overlap
+        assert all(a.stop == b.start for a, b in zip(pieces, pieces[1:], strict=False))
+        assert all(p.width > 0 for p in pieces)
+        if width <= in_memory_units:
+            assert pieces == [UnitSlice(name, 0, width)] and pieces[0] in passes[0]
+    on_disk = sum(w for w in widths if w > in_memory_units)
+    for unit_slices in passes:
+        held = sum(p.width for p in unit_slices if layers[p.layer] > in_memory_units)
+        assert held <= budget_units
+    assert len(passes) == max(1, -(-on_disk // budget_units))  # no pass more than needed
+
+
+def test_a_budget_below_one_unit_is_an_error():
+    with pytest.raises(ConfigError, match="raise scratch_budget_gb"):
+        plan_passes(1000, {"wide": 10**6}, budget_bytes=3_999, in_memory_bytes=0)
+    assert plan_passes(1000, {"pool": 512}, budget_bytes=0) == [[UnitSlice("pool", 0, 512)]]

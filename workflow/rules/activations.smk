@@ -1,5 +1,6 @@
 # One job per stimulus set x model: one forward pass per batch feeds every layer; the folder
-# holds one exact reduced store per layer ({layer}.nc).
+# holds one exact reduced store per layer ({layer}.nc). Its raw activations spill at most
+# scratch_budget_gb to disk at once (disk_mb); a wider spill is split over several passes.
 rule activations:
     input:
         unpack(STAGES["activations"].input_function(config)),
@@ -15,6 +16,7 @@ rule activations:
     resources:
         mem_mb=STAGES["activations"].mem_mb,
         gpu=plan.gpus(config),
+        disk_mb=plan.scratch_mb(config),
     params:
         py=PY,
         spec=STAGES["activations"].spec_param(config),

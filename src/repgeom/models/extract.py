@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -30,7 +30,15 @@ from torchvision.models.feature_extraction import create_feature_extractor
 from tqdm.auto import tqdm
 
 from repgeom.errors import ConfigError, InvalidInputError
-from repgeom.reduce import GramAccumulator, Reduced
+from repgeom.reduce import (
+    DEFAULT_IN_MEMORY_BYTES,
+    DEFAULT_SCRATCH_BUDGET,
+    GramAccumulator,
+    Reduced,
+    UnitSlice,
+    plan_passes,
+    reduce_gram,
+)
 
 log = logging.getLogger(__name__)
 
@@ -159,10 +167,18 @@ def extract_reduced(
     batch_size: int = 64,
     device: torch.device | None = None,
     scratch_dir: str | os.PathLike[str] | None = None,
+    scratch_budget: int = DEFAULT_SCRATCH_BUDGET,
+    in_memory_bytes: int = DEFAULT_IN_MEMORY_BYTES,
     keep_raw: bool = False,
     progress: bool | None = None,
 ) -> dict[str, tuple[Reduced, np.ndarray | None]]:
-    """Run the model once over ``images`` and reduce every requested layer exactly.
+    """Run the model over ``images`` and reduce every requested layer exactly.
+
+    One forward pass per batch feeds every layer. When the layers' raw activations would spill
+    more than ``scratch_budget`` bytes to disk, their units are split over several passes
+    (:func:`repgeom.reduce.plan_passes`): each pass runs the model again (only up to its
+    deepest layer) and spills only its own units, and the Gram matrices of a layer's unit
+    slices add up (``G = Σ_s X_s X_sᵀ``), so the result is the same, exactly.
 
     Parameters
     ----------
@@ -181,6 +197,11 @@ def extract_reduced(
         Where the forward pass runs (default CPU).
     scratch_dir : path-like, optional
         Folder for spill files of wide layers.
+    scratch_budget : int
+        Most bytes of raw activations on disk at once.
+    in_memory_bytes : int
+        A layer (or unit slice) whose raw rows take at most this is held in RAM instead of
+        spilled; such layers do not count against ``scratch_budget``.
     keep_raw : bool
         Also return the raw float32 activations (n_stimuli, n_units) of each layer.
     progress : bool, optional
@@ -189,7 +210,8 @@ def extract_reduced(
     Returns
     -------
     dict of str to (Reduced, ndarray or None)
-        The reduced representation of each layer and, with ``keep_raw``, its raw activations.
+        The reduced representation of each layer (in the order of ``layers``) and, with
+        ``keep_raw``, its raw activations.
     """
     policy = policy or LayerPolicy()
     device = device or torch.device("cpu")
@@ -198,42 +220,113 @@ def extract_reduced(
         raise InvalidInputError(
             f"images have shape {images.shape}; expected (n_stimuli, 3, height, width)"
         )
-    extractor = create_feature_extractor(model, return_nodes={t: n for n, t in layers.items()})
-    extractor = extractor.to(device).eval()
+    if not np.isfinite(images[:1]).all():
+        raise InvalidInputError("images hold NaN/inf values; rebuild the stimulus set")
+    model = model.to(device).eval()
     n_stimuli = images.shape[0]
-    accumulators: dict[str, GramAccumulator] = {}
-    starts = range(0, n_stimuli, batch_size)
-    bar = tqdm(
-        starts, desc="extract", unit="batch", disable=None if progress is None else not progress
+    with torch.inference_mode():
+        probe = _extractor(model, layers, list(layers))(_normalise(images[:1], device))
+    widths = {name: int(policy.apply(probe[name]).shape[1]) for name in layers}
+    passes = plan_passes(
+        n_stimuli, widths, budget_bytes=scratch_budget, in_memory_bytes=in_memory_bytes
     )
-    try:
-        with torch.inference_mode():
-            for step, start in enumerate(bar, 1):
-                if bar.disable and step % max(len(starts) // PROGRESS_LOG_STEPS, 1) == 0:
-                    log.info("extract: batch %d of %d", step, len(starts))  # job logs, no tty
-                batch = images[start : start + batch_size]
-                if not np.isfinite(batch).all():  # per batch: no full-size temporary
-                    raise InvalidInputError("images hold NaN/inf values; rebuild the stimulus set")
-                outputs = extractor(_normalise(batch, device))
-                for name in layers:
-                    rows = policy.apply(outputs[name]).to("cpu", torch.float32).numpy()
-                    if not np.isfinite(rows).all():
-                        raise InvalidInputError(
-                            f"layer {name!r} produced NaN/inf activations for stimuli "
-                            f"{start}..{start + len(rows) - 1}; check the weights and inputs"
-                        )
-                    if name not in accumulators:
-                        accumulators[name] = GramAccumulator(
-                            n_stimuli, rows.shape[1], scratch_dir=scratch_dir, keep_raw=keep_raw
-                        )
-                        log.info("layer %s: %d units per stimulus", name, rows.shape[1])
-                    accumulators[name].add(rows)
-        result = {}
-        for name, acc in accumulators.items():
-            reduced = acc.finalize()
-            result[name] = policy.finish(reduced, acc.raw() if keep_raw else None)
-            acc.close()
-        return result
-    finally:
-        for acc in accumulators.values():
-            acc.close()
+    for name, width in widths.items():
+        log.info("layer %s: %d units per stimulus", name, width)
+    if len(passes) > 1:
+        log.info(
+            "%d passes over the stimuli: the layers would spill %.2f GB, the budget is %.2f GB",
+            len(passes),
+            n_stimuli * 4 * sum(widths.values()) / 1e9,
+            scratch_budget / 1e9,
+        )
+    layer_grams = {name: _LayerGram(n_stimuli, widths[name], keep_raw) for name in layers}
+    for number, unit_slices in enumerate(passes, 1):
+        accumulators = {
+            piece: GramAccumulator(
+                n_stimuli,
+                piece.width,
+                scratch_dir=scratch_dir,
+                in_memory_bytes=in_memory_bytes,
+                keep_raw=keep_raw,
+            )
+            for piece in unit_slices
+        }
+        try:
+            wanted = [name for name in layers if any(p.layer == name for p in unit_slices)]
+            extractor = _extractor(model, layers, wanted)
+            desc = "extract" if len(passes) == 1 else f"extract (pass {number}/{len(passes)})"
+            for rows in _layer_rows(
+                extractor, images, wanted, policy, batch_size, desc, device, progress
+            ):
+                for piece, acc in accumulators.items():
+                    acc.add(rows[piece.layer][:, piece.start : piece.stop])
+            for piece, acc in accumulators.items():
+                layer_grams[piece.layer].add(piece, acc)
+                acc.close()
+        finally:
+            for acc in accumulators.values():
+                acc.close()
+    return {name: policy.finish(*layer_grams[name].finalize()) for name in layers}
+
+
+class _LayerGram:
+    """A layer's Gram matrix, row sums and (optionally) raw rows, summed over unit slices."""
+
+    def __init__(self, n_stimuli: int, n_units: int, keep_raw: bool) -> None:
+        self.n_units = n_units
+        self.gram: np.ndarray | None = None
+        self.row_sum = np.zeros(n_stimuli, dtype=np.float64)
+        self.raw = np.empty((n_stimuli, n_units), np.float32) if keep_raw else None
+
+    def add(self, piece: UnitSlice, acc: GramAccumulator) -> None:
+        gram = acc.gram()
+        self.gram = gram if self.gram is None else self.gram + gram
+        self.row_sum += acc.row_sum
+        if self.raw is not None:
+            self.raw[:, piece.start : piece.stop] = acc.raw()
+
+    def finalize(self) -> tuple[Reduced, np.ndarray | None]:
+        reduced = Reduced(
+            features=reduce_gram(self.gram),
+            row_mean=self.row_sum / self.n_units,
+            n_units=self.n_units,
+        )
+        self.gram = None
+        return reduced, self.raw
+
+
+def _extractor(model: nn.Module, layers: Mapping[str, str], names: list[str]) -> nn.Module:
+    """A feature extractor returning ``names`` (the graph ends at the deepest of them)."""
+    return create_feature_extractor(model, return_nodes={layers[n]: n for n in names}).eval()
+
+
+def _layer_rows(
+    extractor: nn.Module,
+    images: np.ndarray,
+    names: list[str],
+    policy: LayerPolicy,
+    batch_size: int,
+    desc: str,
+    device: torch.device,
+    progress: bool | None,
+) -> Iterator[dict[str, np.ndarray]]:
+    """Forward passes batch by batch: layer → float32 rows (batch, units) per batch."""
+    starts = range(0, images.shape[0], batch_size)
+    bar = tqdm(starts, desc=desc, unit="batch", disable=None if progress is None else not progress)
+    with torch.inference_mode():
+        for step, start in enumerate(bar, 1):
+            if bar.disable and step % max(len(starts) // PROGRESS_LOG_STEPS, 1) == 0:
+                log.info("%s: batch %d of %d", desc, step, len(starts))  # job logs, no tty
+            batch = images[start : start + batch_size]
+            if not np.isfinite(batch).all():  # per batch: no full-size temporary
+                raise InvalidInputError("images hold NaN/inf values; rebuild the stimulus set")
+            outputs = extractor(_normalise(batch, device))
+            rows = {}
+            for name in names:
+                rows[name] = policy.apply(outputs[name]).to("cpu", torch.float32).numpy()
+                if not np.isfinite(rows[name]).all():
+                    raise InvalidInputError(
+                        f"layer {name!r} produced NaN/inf activations for stimuli "
+                        f"{start}..{start + len(rows[name]) - 1}; check the weights and inputs"
+                    )
+            yield rows

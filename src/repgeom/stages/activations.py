@@ -40,6 +40,7 @@ def activations_stage(
     *,
     device: torch.device | str = "cpu",
     threads: int | None = None,
+    scratch_mb: int | None = None,
 ) -> list[Path]:
     """Extract every configured layer of one model on one stimulus set.
 
@@ -48,7 +49,9 @@ def activations_stage(
 
     ``spec`` holds ``model`` (the config entry), ``training``, ``batch_size``, ``device``,
     ``store_raw`` and ``layer_policy`` (the global policy under the model's own keys);
-    ``device`` is the resolved device the job runs on.
+    ``device`` is the resolved device the job runs on; ``scratch_mb`` bounds the disk the raw
+    activations spill to at once (default :data:`repgeom.reduce.DEFAULT_SCRATCH_BUDGET`; more
+    passes over the stimuli when they need more, same result).
     """
     import torch
 
@@ -82,6 +85,7 @@ def activations_stage(
             device=device,
             scratch_dir=scratch,
             keep_raw=spec["store_raw"],
+            **({"scratch_budget": scratch_mb * 2**20} if scratch_mb else {}),
         )
     written = []
     for index, (layer, (red, raw)) in enumerate(reduced.items()):
@@ -193,5 +197,12 @@ STAGE = Stage(
         Arg("model", "{wildcards.model}", help="the model's name in the config"),
         Arg("stimuli", "{input.stimuli}", help="the stimuli store"),
         Arg("threads", "{threads}", type=int, required=False, help="torch CPU threads"),
+        Arg(
+            "scratch_mb",
+            "{resources.disk_mb}",
+            type=int,
+            required=False,
+            help="most MiB of raw activations spilled to disk at once",
+        ),
     ),
 )
