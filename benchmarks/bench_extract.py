@@ -9,6 +9,10 @@ Problem (the foundation issue's acceptance check): untrained ResNet-50, 2,000 st
 - ``reduced``: repgeom's path: the same forward passes stream into
   :class:`repgeom.reduce.GramAccumulator` (float32 spill to a scratch file on disk, float64 Gram
   matrix per layer, one eigendecomposition), keeping only Z = U S (2,000 × ≤2,000 per layer).
+  The spill is bounded by ``--scratch-gb`` (the config's ``scratch_budget_gb``, default 4): a
+  wider spill is split over several passes (:func:`repgeom.reduce.plan_passes`). The report
+  gives the passes, the planned bound and the peak bytes of scratch files seen on disk
+  (polled every 0.1 s).
 
 The stimuli (distinct photo crops) are built once by the parent and saved; each mode runs in
 its own subprocess, loads them (1.2 GB at full size, counted) and reports its own peak RSS
@@ -19,6 +23,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_extract.py                 # both modes, full size
     .venv/bin/python benchmarks/bench_extract.py --n-stimuli 200 --size 96   # quick look
+    .venv/bin/python benchmarks/bench_extract.py --n-stimuli 10000 --size 64 --modes reduced
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import numpy as np
@@ -55,13 +61,32 @@ def _images(n: int, size: int) -> np.ndarray:
     return np.ascontiguousarray(images[:n])
 
 
-def run_mode(mode: str, images_path: str, batch_size: int) -> dict:
+class ScratchWatch(threading.Thread):
+    """Polls the total size of the files in a folder; ``peak`` is the largest seen."""
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(daemon=True)
+        self.folder, self.peak, self.done = folder, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.1):
+            sizes = []
+            for entry in os.scandir(self.folder):
+                try:
+                    sizes.append(entry.stat().st_size)
+                except FileNotFoundError:  # removed between listing and stat
+                    pass
+            self.peak = max(self.peak, sum(sizes))
+
+
+def run_mode(mode: str, images_path: str, batch_size: int, scratch_gb: float) -> dict:
     """One mode, in its own process; the stimuli were built by the parent (their construction
     is not part of extraction's memory)."""
     from torchvision.models.feature_extraction import create_feature_extractor
 
     from repgeom.models import build_model, extract_reduced
     from repgeom.models.extract import _normalise
+    from repgeom.reduce import plan_passes
 
     images = np.load(images_path)
     n = len(images)
@@ -76,21 +101,38 @@ def run_mode(mode: str, images_path: str, batch_size: int) -> dict:
                 for k in LAYERS:
                     parts[k].append(out[k].reshape(out[k].shape[0], -1).numpy().copy())
         widths = {k: int(sum(p.shape[1] for p in v[:1])) for k, v in parts.items()}
-        components = None
+        extra = {}
     else:
+        budget = int(scratch_gb * 2**30)
         with tempfile.TemporaryDirectory(dir=os.environ.get("REPGEOM_SCRATCH")) as scratch:
+            watch = ScratchWatch(scratch)
+            watch.start()
             result = extract_reduced(
-                model, images, LAYERS, batch_size=batch_size, scratch_dir=scratch, progress=False
+                model,
+                images,
+                LAYERS,
+                batch_size=batch_size,
+                scratch_dir=scratch,
+                scratch_budget=budget,
+                progress=False,
             )
+            watch.done.set()
+            watch.join()
         widths = {k: r.n_units for k, (r, _) in result.items()}
-        components = {k: r.n_components for k, (r, _) in result.items()}
+        extra = {
+            "components_per_layer": {k: r.n_components for k, (r, _) in result.items()},
+            "scratch_budget_gib": scratch_gb,
+            "passes": len(plan_passes(n, widths, budget_bytes=budget)),
+            "peak_scratch_gib": round(watch.peak / 2**30, 2),
+            "spill_without_budget_gib": round(n * 4 * sum(widths.values()) / 2**30, 2),
+        }
     seconds = time.perf_counter() - start
     return {
         "mode": mode,
         "seconds": round(seconds, 2),
         "peak_rss_gb": peak_rss_gib(),
         "units_per_layer": widths,
-        "components_per_layer": components,
+        **extra,
     }
 
 
@@ -100,11 +142,12 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--modes", nargs="+", default=["reduced", "raw"])
+    parser.add_argument("--scratch-gb", type=float, default=4.0, help="scratch budget (GiB)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--images", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_mode(args.child, args.images, args.batch_size)))
+        print(json.dumps(run_mode(args.child, args.images, args.batch_size, args.scratch_gb)))
         return
     scratch = tempfile.mkdtemp(dir=os.environ.get("REPGEOM_SCRATCH"))
     images_path = os.path.join(scratch, "images.npy")
@@ -120,6 +163,8 @@ def main() -> None:
             images_path,
             "--batch-size",
             str(args.batch_size),
+            "--scratch-gb",
+            str(args.scratch_gb),
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
@@ -140,7 +185,8 @@ def main() -> None:
         "runs": runs,
         **environment(repgeom=repgeom.__version__),
     }
-    path = write_report(f"bench_extract_{args.n_stimuli}x{args.size}_b{args.batch_size}", report)
+    name = f"bench_extract_{args.n_stimuli}x{args.size}_b{args.batch_size}_s{args.scratch_gb:g}"
+    path = write_report(name, report)
     print(f"wrote {path}")
 
 

@@ -1,21 +1,25 @@
-"""How the workflow's cost grows with the number of representations K (config/scale.yaml).
+"""How the workflow's cost grows with the number of layers: per-rule job counts, time and memory.
 
-For K = 50, 100 and 200 (the first ceil((K − 1) / 6) ResNet-18 seeds of ``config/scale.yaml``,
-6 layers each, plus the V1 dataset) this runs the whole workflow in a fresh folder with the
-local profile and reads Snakemake's own benchmark files (``results/benchmarks/{rule}/*.tsv``:
-wall seconds ``s`` and peak resident memory ``max_rss`` of each job). It reports, per K and
-rule: the number of jobs, mean and max seconds per job, max peak memory, and the workflow's
-wall time.
+For each target layer count L this runs a config's whole workflow with its first models (in
+config order) holding at least L layers, in a fresh folder with the local profile, and reads
+Snakemake's own benchmark files (every rule writes ``results/benchmarks/{rule}/*.tsv``: wall
+seconds ``s`` and peak resident memory ``max_rss`` of each job). It reports, per L and rule:
+the number of jobs, mean / max / total seconds per job, max peak memory, and the run's wall
+time, job count and bytes of results. (The extraction's scratch disk is measured by
+``bench_extract.py``; at the study's pooling no layer spills.)
 
-    .venv/bin/python benchmarks/bench_scale.py            # writes benchmarks/out/bench_scale.json
-    .venv/bin/python benchmarks/bench_scale.py --ks 50    # one K only
+    .venv/bin/python benchmarks/bench_scale.py                       # paper.yaml: 150, 300, all
+    .venv/bin/python benchmarks/bench_scale.py --layers 0 --keep runs/paper-bench   # all, kept
+    .venv/bin/python benchmarks/bench_scale.py --config config/scale.yaml --layers 50 100
+
+Writes ``benchmarks/out/bench_scale_{config}.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import math
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,17 +30,50 @@ import yaml
 from _common import environment, write_report
 
 REPO = Path(__file__).resolve().parents[1]
-SCALE = REPO / "config" / "scale.yaml"
-LAYERS_PER_MODEL = 6
 
 
-def run(k: int, cores: int) -> dict:
-    config = yaml.safe_load(SCALE.read_text())
-    n_models = math.ceil((k - 1) / LAYERS_PER_MODEL)
-    config["models"] = dict(list(config["models"].items())[:n_models])
-    with tempfile.TemporaryDirectory(prefix=f"repgeom-scale-{k}-") as tmp:
-        workdir = Path(tmp)
-        (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+def first_models(config: dict, n_layers: int) -> dict:
+    """The config with its first models holding at least ``n_layers`` layers (0: all)."""
+    if n_layers <= 0:
+        return config
+    kept, total = {}, 0
+    for name, model in config["models"].items():
+        if total >= n_layers:
+            break
+        kept[name] = model
+        total += len(model["layers"])
+    return {**config, "models": kept}
+
+
+def rule_costs(workdir: Path) -> dict[str, dict]:
+    """Per rule: jobs, seconds per job (mean, max, total) and peak memory, from the TSVs."""
+    rules = {}
+    for folder in sorted((workdir / "results/benchmarks").iterdir()):
+        rows = []
+        for tsv in folder.glob("*.tsv"):
+            with tsv.open() as handle:
+                rows += list(csv.DictReader(handle, delimiter="\t"))
+        seconds = [float(r["s"]) for r in rows]
+        rules[folder.name] = {
+            "jobs": len(rows),
+            "mean_s_per_job": round(sum(seconds) / len(seconds), 2),
+            "max_s_per_job": round(max(seconds), 2),
+            "sum_s": round(sum(seconds), 1),
+            "max_peak_rss_mib": round(max(float(r["max_rss"]) for r in rows), 1),
+        }
+    return rules
+
+
+def run(config_file: Path, n_layers: int, cores: int, keep: Path | None) -> dict:
+    config = first_models(yaml.safe_load(config_file.read_text()), n_layers)
+    config.pop("output_dir", None)  # --directory decides
+    workdir = Path(tempfile.mkdtemp(prefix=f"repgeom-scale-{n_layers}-"))
+    if keep is not None:
+        shutil.rmtree(keep, ignore_errors=True)
+        keep.mkdir(parents=True)
+        workdir = keep
+    try:
+        (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
         start = time.perf_counter()
         subprocess.run(
             [
@@ -58,45 +95,43 @@ def run(k: int, cores: int) -> dict:
             check=True,
         )
         wall = time.perf_counter() - start
-        rules = {}
-        for folder in sorted((workdir / "results/benchmarks").iterdir()):
-            rows = []
-            for tsv in folder.glob("*.tsv"):
-                with tsv.open() as handle:
-                    rows += list(csv.DictReader(handle, delimiter="\t"))
-            seconds = [float(r["s"]) for r in rows]
-            rules[folder.name] = {
-                "jobs": len(rows),
-                "mean_s_per_job": round(sum(seconds) / len(seconds), 2),
-                "max_s_per_job": round(max(seconds), 2),
-                "sum_s": round(sum(seconds), 1),
-                "max_peak_rss_mib": round(max(float(r["max_rss"]) for r in rows), 1),
-            }
-    n_reps = n_models * LAYERS_PER_MODEL + 1
-    return {"K": n_reps, "models": n_models, "wall_s": round(wall, 1), "rules": rules}
+        results = workdir / "results"
+        return {
+            "layers": sum(len(m["layers"]) for m in config["models"].values()),
+            "models": len(config["models"]),
+            "wall_s": round(wall, 1),
+            "jobs": sum(r["jobs"] for r in rule_costs(workdir).values()),
+            "result_bytes": sum(f.stat().st_size for f in results.rglob("*") if f.is_file()),
+            "rules": rule_costs(workdir),
+        }
+    finally:
+        if keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ks", type=int, nargs="+", default=[50, 100, 200])
+    parser.add_argument("--config", type=Path, default=REPO / "config" / "paper.yaml")
+    parser.add_argument(
+        "--layers", type=int, nargs="+", default=[150, 300, 0], help="0: every model"
+    )
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--keep", type=Path, help="run in this folder and keep it (one L)")
     args = parser.parse_args()
+    if args.keep is not None and len(args.layers) != 1:
+        parser.error("--keep takes one --layers value")
     results = []
-    for k in args.ks:
-        result = run(k, args.cores)
+    for n_layers in args.layers:
+        result = run(args.config, n_layers, args.cores, args.keep)
         results.append(result)
         print(yaml.safe_dump(result, sort_keys=False), flush=True)
-    scale = yaml.safe_load(SCALE.read_text())
     report = {
-        "config": "config/scale.yaml",
-        "stimuli": "96 gratings, 32 px",
-        "block_size": scale["analyses"]["distances"]["block_size"],
-        "metrics": list(scale["analyses"]["distances"]["metrics"]),
+        "config": str(args.config.resolve().relative_to(REPO)),
         "cores": args.cores,
         "runs": results,
         **environment(),
     }
-    print(write_report("bench_scale", report))
+    print(write_report(f"bench_scale_{args.config.stem}", report))
 
 
 if __name__ == "__main__":

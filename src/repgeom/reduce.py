@@ -93,11 +93,32 @@ def reduce_gram(gram: np.ndarray) -> np.ndarray:
     evals, evecs = np.linalg.eigh((gram + gram.T) / 2)
     order = np.argsort(evals)[::-1]
     evals, evecs = evals[order], evecs[:, order]
+    keep = _numerical_rank(evals, gram.shape[0])
+    return _fixed_signs(evecs[:, keep] * np.sqrt(evals[keep]))
+
+
+def reduce_columns(X: np.ndarray) -> np.ndarray:
+    """``Z`` of a narrow matrix (n × p, p < n) from its p × p Gram of columns ``XᵀX = V S² Vᵀ``:
+    ``Z = X V`` (the same columns ``U S`` as :func:`reduce_gram` gives from ``X Xᵀ``, up to
+    sign), with the same rank rule. An eigendecomposition of size p instead of n: pooled
+    layers (64–2,048 units) of thousands of stimuli."""
+    X = np.asarray(X, dtype=np.float64)
+    evals, evecs = np.linalg.eigh(X.T @ X)
+    order = np.argsort(evals)[::-1]
+    keep = _numerical_rank(evals[order], X.shape[0])
+    return _fixed_signs(X @ evecs[:, order[keep]])
+
+
+def _numerical_rank(evals: np.ndarray, n_stimuli: int) -> np.ndarray:
+    """Mask of the descending eigenvalues above ``λ_max · n_stimuli · eps``."""
     top = max(float(evals[0]), 0.0) if evals.size else 0.0
-    keep = evals > top * gram.shape[0] * RANK_RTOL_FACTOR
     if top == 0.0:
-        keep[:] = False
-    Z = evecs[:, keep] * np.sqrt(evals[keep])
+        return np.zeros(evals.shape, dtype=bool)
+    return evals > top * n_stimuli * RANK_RTOL_FACTOR
+
+
+def _fixed_signs(Z: np.ndarray) -> np.ndarray:
+    """Flip columns so that each one's largest-magnitude entry is positive."""
     pivot = np.abs(Z).argmax(axis=0)
     signs = np.sign(Z[pivot, np.arange(Z.shape[1])])
     signs[signs == 0] = 1.0
@@ -175,9 +196,10 @@ class GramAccumulator:
         self._memory: np.ndarray | None = None
         self._file: Path | None = None
         self._handle: BinaryIO | None = None
-        total_bytes = n_stimuli * self._n_chunks * self.chunk_units * self.dtype.itemsize
+        # chunk k (units lo:hi) is the (n_stimuli, hi − lo) block at n_stimuli · lo: no padding
+        total_bytes = n_stimuli * n_units * self.dtype.itemsize
         if total_bytes <= in_memory_bytes:
-            self._memory = np.zeros((self._n_chunks, n_stimuli, self.chunk_units), self.dtype)
+            self._memory = np.empty(n_stimuli * n_units, self.dtype)
         else:
             fd, name = tempfile.mkstemp(prefix="repgeom-gram-", suffix=".f32", dir=scratch_dir)
             self._file = Path(name)
@@ -190,7 +212,9 @@ class GramAccumulator:
 
     def add(self, rows: np.ndarray) -> None:
         """Append the next batch of rows, shape (batch, n_units)."""
-        rows = _finite_2d(rows, "a batch of activations")
+        rows = np.asarray(rows)
+        if rows.ndim != 2:
+            _finite_2d(rows, "a batch of activations")  # raises the shape error
         if rows.shape[1] != self.n_units:
             raise ShapeMismatchError(
                 f"batch has {rows.shape[1]} units, the layer has {self.n_units}"
@@ -200,20 +224,24 @@ class GramAccumulator:
             raise ShapeMismatchError(
                 f"{end} rows added to an accumulator sized for {self.n_stimuli} stimuli"
             )
-        self._row_sum[self._filled : end] = rows.sum(axis=1, dtype=np.float64)
+        sums = rows.sum(axis=1, dtype=np.float64)
+        # float64 sums of finite float32/64 rows are finite (no overflow below 1e300 units),
+        # and a NaN/inf entry makes its row's sum non-finite: the finiteness check for free
+        if not np.isfinite(sums).all():
+            _finite_2d(rows, "a batch of activations")
+        self._row_sum[self._filled : end] = sums
         rows = np.asarray(rows, dtype=self.dtype)
         for k in range(self._n_chunks):
             lo, hi = self._chunk_bounds(k)
-            block = np.zeros((rows.shape[0], self.chunk_units), self.dtype)
-            block[:, : hi - lo] = rows[:, lo:hi]
+            first = self.n_stimuli * lo + self._filled * (hi - lo)  # element offset
             if self._memory is not None:
-                self._memory[k, self._filled : end] = block
+                size = rows.shape[0] * (hi - lo)
+                self._memory[first : first + size].reshape(rows.shape[0], hi - lo)[:] = rows[
+                    :, lo:hi
+                ]
             else:
-                offset = (
-                    (k * self.n_stimuli + self._filled) * self.chunk_units * self.dtype.itemsize
-                )
-                self._handle.seek(offset)
-                self._handle.write(block.tobytes())
+                self._handle.seek(first * self.dtype.itemsize)
+                self._handle.write(np.ascontiguousarray(rows[:, lo:hi]).tobytes())
         self._filled = end
 
     @property
@@ -221,7 +249,7 @@ class GramAccumulator:
         """Bytes of the spill file on disk (0 when the rows are held in RAM or it is closed)."""
         if self._file is None:
             return 0
-        return self.n_stimuli * self._n_chunks * self.chunk_units * self.dtype.itemsize
+        return self.n_stimuli * self.n_units * self.dtype.itemsize
 
     @property
     def row_sum(self) -> np.ndarray:
@@ -229,14 +257,16 @@ class GramAccumulator:
         return self._row_sum
 
     def _chunk(self, k: int) -> np.ndarray:
+        """Units ``lo:hi`` of chunk ``k`` for every stimulus, shape (n_stimuli, hi − lo)."""
+        lo, hi = self._chunk_bounds(k)
+        count = self.n_stimuli * (hi - lo)
         if self._memory is not None:
-            return self._memory[k]
-        count = self.n_stimuli * self.chunk_units
-        size = count * self.dtype.itemsize
-        self._handle.flush()
-        self._handle.seek(k * size)
-        data = np.frombuffer(self._handle.read(size), dtype=self.dtype)
-        return data.reshape(self.n_stimuli, self.chunk_units)
+            data = self._memory[self.n_stimuli * lo : self.n_stimuli * lo + count]
+        else:
+            self._handle.flush()
+            self._handle.seek(self.n_stimuli * lo * self.dtype.itemsize)
+            data = np.frombuffer(self._handle.read(count * self.dtype.itemsize), self.dtype)
+        return data.reshape(self.n_stimuli, hi - lo)
 
     def gram(self) -> np.ndarray:
         """Float64 Gram matrix ``X Xᵀ`` summed over feature chunks."""
@@ -256,14 +286,23 @@ class GramAccumulator:
             raise ValueError(
                 "raw activations were not kept; create the accumulator with keep_raw=True"
             )
-        # only the last chunk is zero-padded, so concatenated chunks keep the column order
-        chunks = [self._chunk(k) for k in range(self._n_chunks)]
-        return np.concatenate(chunks, axis=1)[:, : self.n_units]
+        return self._rows()
+
+    def _rows(self) -> np.ndarray:
+        if self._filled != self.n_stimuli:
+            raise ShapeMismatchError(
+                f"only {self._filled} of {self.n_stimuli} rows were added before finalize()"
+            )
+        return np.concatenate([self._chunk(k) for k in range(self._n_chunks)], axis=1)
 
     def finalize(self) -> Reduced:
-        """Eigendecompose the Gram matrix and return the reduced representation."""
+        """Eigendecompose the Gram matrix (of rows, or of columns when the layer has fewer
+        units than stimuli: :func:`reduce_columns`) and return the reduced representation."""
         try:
-            Z = reduce_gram(self.gram())
+            if self.n_units < self.n_stimuli:
+                Z = reduce_columns(self._rows())
+            else:
+                Z = reduce_gram(self.gram())
         finally:
             if not self.keep_raw:
                 self.close()
@@ -310,17 +349,22 @@ def plan_passes(
     """Split the layers' units into passes whose disk spill fits ``budget_bytes``.
 
     A layer whose rows take at most ``in_memory_bytes`` (``n_stimuli · width · itemsize``) is
-    held in RAM and goes whole into the first pass. The other layers' units are packed in
-    order, splitting a layer where a pass is full, so that each pass spills at most
-    ``budget_bytes`` (``⌊budget / (n_stimuli · itemsize)⌋`` units). One pass when everything
-    fits; otherwise ``⌈spill / budget⌉`` passes (each a forward pass over every stimulus).
+    held in RAM and goes whole into the first pass. The other layers' units are packed from
+    the last layer to the first (``widths`` in depth order), splitting a layer where a pass is
+    full, so that each pass spills at most ``budget_bytes`` (``⌊budget / (n_stimuli ·
+    itemsize)⌋`` units). One pass when everything fits; otherwise ``⌈spill / budget⌉``
+    passes. Deepest first because a pass runs the network only up to its deepest layer: the
+    first pass runs it whole, the later ones stop early (for ResNet-50 at 224 px the stages
+    up to ``layer1`` are a fifth of the forward pass's arithmetic).
 
     Examples
     --------
-    >>> plan_passes(10, {"a": 100, "b": 2}, budget_bytes=2_000, in_memory_bytes=100)
+    >>> plan_passes(10, {"a": 100, "b": 2, "c": 30}, budget_bytes=2_000, in_memory_bytes=100)
     ... # doctest: +NORMALIZE_WHITESPACE
-    [[UnitSlice(layer='b', start=0, stop=2), UnitSlice(layer='a', start=0, stop=50)],
-     [UnitSlice(layer='a', start=50, stop=100)]]
+    [[UnitSlice(layer='b', start=0, stop=2), UnitSlice(layer='c', start=0, stop=30),
+      UnitSlice(layer='a', start=0, stop=20)],
+     [UnitSlice(layer='a', start=20, stop=70)],
+     [UnitSlice(layer='a', start=70, stop=100)]]
     """
     per_unit = n_stimuli * itemsize
     capacity = budget_bytes // per_unit
@@ -333,7 +377,7 @@ def plan_passes(
         )
     passes: list[list[UnitSlice]] = [[UnitSlice(name, 0, widths[name]) for name in in_ram]]
     free = capacity
-    for name in on_disk:
+    for name in reversed(on_disk):
         start = 0
         while start < widths[name]:
             if free == 0:

@@ -188,3 +188,17 @@ def test_a_budget_below_one_unit_is_an_error():
     with pytest.raises(ConfigError, match="raise scratch_budget_gb"):
         plan_passes(1000, {"wide": 10**6}, budget_bytes=3_999, in_memory_bytes=0)
     assert plan_passes(1000, {"pool": 512}, budget_bytes=0) == [[UnitSlice("pool", 0, 512)]]
+
+
+@pytest.mark.parametrize("n_units", [3, 29, 30, 31, 80])
+def test_narrow_and_wide_layers_give_the_same_reduction(rng, n_units):
+    """Fewer units than stimuli go through the p × p Gram of columns; more through the n × n
+    Gram of rows. Both give Z Zᵀ = X Xᵀ and the same columns up to sign."""
+    X = rng.standard_normal((30, n_units)) * np.geomspace(1, 1e-3, n_units)
+    Z = reduce(X).features
+    assert Z.shape == (30, min(30, n_units))
+    assert rel_err(Z @ Z.T, X @ X.T) < EXACT
+    other = reduce_gram(X @ X.T)
+    np.testing.assert_allclose(np.abs(Z), np.abs(other), rtol=1e-6, atol=1e-9)
+    low_rank = X[:, :2] @ rng.standard_normal((2, n_units))  # rank 2 whatever the width
+    assert reduce(low_rank).n_components == 2

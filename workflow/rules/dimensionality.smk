@@ -5,6 +5,8 @@ rule dimensionality:
         STAGES["dimensionality"].output,
     log:
         STAGES["dimensionality"].log,
+    benchmark:
+        STAGES["dimensionality"].benchmark_file
     conda:
         ENV
     params:

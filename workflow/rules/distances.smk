@@ -52,6 +52,8 @@ rule rdms:
         STAGES["rdms"].output,
     log:
         STAGES["rdms"].log,
+    benchmark:
+        STAGES["rdms"].benchmark_file
     conda:
         ENV
     params:

@@ -6,6 +6,8 @@ rule dsa_tutorial:
         STAGES["dsa_tutorial"].output,
     log:
         STAGES["dsa_tutorial"].log,
+    benchmark:
+        STAGES["dsa_tutorial"].benchmark_file
     conda:
         ENV
     params:
@@ -47,6 +49,8 @@ rule dsa_sweep:
         STAGES["dsa_sweep"].output,
     log:
         STAGES["dsa_sweep"].log,
+    benchmark:
+        STAGES["dsa_sweep"].benchmark_file
     conda:
         ENV
     params:

@@ -5,6 +5,8 @@ rule encoding:
         STAGES["encoding"].output,
     log:
         STAGES["encoding"].log,
+    benchmark:
+        STAGES["encoding"].benchmark_file
     conda:
         ENV
     params:

@@ -16,6 +16,8 @@ for figure in plan.figures(config):
             plan.figure(figure).files[1],
         log:
             plan.LOG.format(rule="figure", name=figure),
+        benchmark:
+            plan.BENCHMARK.format(rule="figure", name=figure)
         conda:
             ENV
         params:

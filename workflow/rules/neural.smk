@@ -5,6 +5,8 @@ rule neural:
         STAGES["neural"].output,
     log:
         STAGES["neural"].log,
+    benchmark:
+        STAGES["neural"].benchmark_file
     conda:
         ENV
     params:

@@ -5,6 +5,8 @@ rule stimuli:
         STAGES["stimuli"].output,
     log:
         STAGES["stimuli"].log,
+    benchmark:
+        STAGES["stimuli"].benchmark_file
     conda:
         ENV
     params:

@@ -7,6 +7,8 @@ rule classification:
         STAGES["classification"].output,
     log:
         STAGES["classification"].log,
+    benchmark:
+        STAGES["classification"].benchmark_file
     conda:
         ENV
     params:
@@ -23,6 +25,8 @@ rule manifolds:
         STAGES["manifolds"].output,
     log:
         STAGES["manifolds"].log,
+    benchmark:
+        STAGES["manifolds"].benchmark_file
     conda:
         ENV
     params:
@@ -41,6 +45,8 @@ rule paths:
         STAGES["paths"].output,
     log:
         STAGES["paths"].log,
+    benchmark:
+        STAGES["paths"].benchmark_file
     conda:
         ENV
     params:
@@ -58,6 +64,8 @@ rule steps:
         STAGES["steps"].output,
     log:
         STAGES["steps"].log,
+    benchmark:
+        STAGES["steps"].benchmark_file
     conda:
         ENV
     params:

@@ -6,6 +6,8 @@ rule train:
         STAGES["train"].output,
     log:
         STAGES["train"].log,
+    benchmark:
+        STAGES["train"].benchmark_file
     conda:
         ENV
     threads: STAGES["train"].threads

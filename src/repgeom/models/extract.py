@@ -270,29 +270,35 @@ def extract_reduced(
 
 
 class _LayerGram:
-    """A layer's Gram matrix, row sums and (optionally) raw rows, summed over unit slices."""
+    """A layer's reduction from its unit slices: the accumulator's own when one slice holds
+    every unit, else the eigendecomposition of the slices' Gram matrices summed."""
 
     def __init__(self, n_stimuli: int, n_units: int, keep_raw: bool) -> None:
         self.n_units = n_units
         self.gram: np.ndarray | None = None
         self.row_sum = np.zeros(n_stimuli, dtype=np.float64)
         self.raw = np.empty((n_stimuli, n_units), np.float32) if keep_raw else None
+        self.reduced: Reduced | None = None
 
     def add(self, piece: UnitSlice, acc: GramAccumulator) -> None:
+        if self.raw is not None:
+            self.raw[:, piece.start : piece.stop] = acc.raw()
+        if piece.width == self.n_units:
+            self.reduced = acc.finalize()
+            return
         gram = acc.gram()
         self.gram = gram if self.gram is None else self.gram + gram
         self.row_sum += acc.row_sum
-        if self.raw is not None:
-            self.raw[:, piece.start : piece.stop] = acc.raw()
 
     def finalize(self) -> tuple[Reduced, np.ndarray | None]:
-        reduced = Reduced(
-            features=reduce_gram(self.gram),
-            row_mean=self.row_sum / self.n_units,
-            n_units=self.n_units,
-        )
-        self.gram = None
-        return reduced, self.raw
+        if self.reduced is None:
+            self.reduced = Reduced(
+                features=reduce_gram(self.gram),
+                row_mean=self.row_sum / self.n_units,
+                n_units=self.n_units,
+            )
+            self.gram = None
+        return self.reduced, self.raw
 
 
 def _extractor(model: nn.Module, layers: Mapping[str, str], names: list[str]) -> nn.Module:
@@ -324,7 +330,8 @@ def _layer_rows(
             rows = {}
             for name in names:
                 rows[name] = policy.apply(outputs[name]).to("cpu", torch.float32).numpy()
-                if not np.isfinite(rows[name]).all():
+                # a NaN/inf entry makes the float64 sum non-finite (one pass, no mask)
+                if not np.isfinite(rows[name].sum(dtype=np.float64)):
                     raise InvalidInputError(
                         f"layer {name!r} produced NaN/inf activations for stimuli "
                         f"{start}..{start + len(rows[name]) - 1}; check the weights and inputs"

@@ -107,8 +107,8 @@ class StageAction:
 
 
 #: The :class:`Stage` settings of a stage that runs on the configured device (a GPU when the
-#: config asks for CUDA), with a benchmark file: ``Stage(..., **ON_DEVICE)``.
-ON_DEVICE: Mapping[str, Any] = {"device": True, "gpu": True, "benchmark": True}
+#: config asks for CUDA): ``Stage(..., **ON_DEVICE)``.
+ON_DEVICE: Mapping[str, Any] = {"device": True, "gpu": True}
 
 
 @dataclass(frozen=True)
@@ -144,8 +144,6 @@ class Stage:
         Whether the rule asks the scheduler for a GPU when the config's device is CUDA.
     threads, mem_mb : int
         The rule's threads and memory (``mem_mb=0``: the profile's default).
-    benchmark : bool
-        Whether the rule records a benchmark file.
     log_rule, log_name : str, optional
         The log's folder and name (default: the rule, and the wildcards joined by ``.``).
     description, epilog : str, optional
@@ -169,7 +167,6 @@ class Stage:
     gpu: bool = False
     threads: int = 1
     mem_mb: int = 0
-    benchmark: bool = False
     directory: bool = False
     log_rule: str | None = None
     log_name: str | None = None
@@ -196,7 +193,8 @@ class Stage:
 
     @property
     def benchmark_file(self) -> str:
-        """Benchmark path template of the rule."""
+        """Benchmark path template of the rule (every rule records one: wall time, peak memory;
+        ``benchmarks/bench_scale.py`` reads them)."""
         return paths.BENCHMARK.format(rule=self.log_rule or self.name, name=self._job_name())
 
     # -- what the rule passes --------------------------------------------------------------

@@ -81,6 +81,5 @@ STAGE = Stage(
     spec=distance_spec,
     run=distances_combine_stage,
     inputs=_inputs,
-    benchmark=True,
     args=(Arg("blocks", "{input.blocks}", nargs="+", positional=True, help="block stores"),),
 )

@@ -147,6 +147,5 @@ STAGE = Stage(
     run=inference_stage,
     inputs=representation_inputs,
     files=representation_files,
-    benchmark=True,
     args=REPRESENTATION_ARGS,
 )
