@@ -9,7 +9,7 @@ building the set.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -231,28 +231,41 @@ def dsa_sets(config: Config) -> list[str]:
     return [*clipsets, *([paths.DSA_TUTORIAL] if tutorial else [])]
 
 
-def representation_files(config: Config, stimset: str) -> dict[str, list[str]]:
+def representation_files(
+    config: Config, stimset: str, models: Sequence[str] | None = None
+) -> dict[str, list[str]]:
     """Every representation of a stimulus set in matrix order: each model's configured layers
-    (``activations``), then the neural datasets recorded on it (``neural``)."""
+    (``activations``; ``models``: only these, default every model on the set), then the neural
+    datasets recorded on it (``neural``)."""
     return {
         "activations": [
             paths.LAYER.format(stimset=stimset, model=m, layer=layer)
-            for m in models_on(config, stimset)
+            for m in (models_on(config, stimset) if models is None else models)
             for layer in config["models"][m]["layers"]
         ],
         "neural": [paths.NEURAL.format(neural=n) for n in neural_on(config, stimset)],
     }
 
 
-def representation_inputs(config: Config, stimset: str) -> dict[str, list[str]]:
+def representation_inputs(
+    config: Config, stimset: str, models: Sequence[str] | None = None
+) -> dict[str, list[str]]:
     """The rule inputs behind :func:`representation_files` (activation folders, neural
     stores)."""
     return {
         "activations": [
-            paths.ACTIVATIONS.format(stimset=stimset, model=m) for m in models_on(config, stimset)
+            paths.ACTIVATIONS.format(stimset=stimset, model=m)
+            for m in (models_on(config, stimset) if models is None else models)
         ],
         "neural": representation_files(config, stimset)["neural"],
     }
+
+
+def rdm_models(config: Config, stimset: str) -> list[str]:
+    """The models whose RDMs the rdms store holds: the first model on the set (the RSA figure
+    and the RDM movie draw its layers beside the brains). Every model's would be K square
+    matrices: 12 GB for the paper config's 565 representations of 1,368 stimuli."""
+    return models_on(config, stimset)[:1]
 
 
 def representation_attrs(config: Config, stimset: str) -> list[dict[str, Any]]:

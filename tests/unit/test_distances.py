@@ -132,3 +132,16 @@ def test_unknown_parameters_raise_type_error(reps):
         dist.distance_block(reps, "linear_shape", {"alhpa": 0.5}, n_jobs=1, progress=False)
     with pytest.raises(InvalidInputError, match="bogus"):
         dist.check_metric("cka", {"bogus": 1})
+
+
+def test_a_representation_that_cannot_be_prepared_is_named(reps):
+    """A ReLU layer silent for some stimuli has constant rows: its correlation RDM is undefined,
+    and the block job's error says which layer and how many stimuli."""
+    silent = np.abs(np.random.default_rng(1).standard_normal((20, 8)))
+    silent[[2, 7]] = 0.0
+    block = [*reps[:2], _rep("net/relu3", silent)]
+    params = {"rdm_method": "correlation", "comparator": "spearman"}
+    with pytest.raises(InvalidInputError, match=r"net/relu3: correlation .* \(2 of 20 stimuli"):
+        dist.distance_block(block, "rsa", params)
+    euclidean = dist.distance_block(block, "rsa", {**params, "rdm_method": "euclidean"})
+    assert np.isfinite(euclidean).all()

@@ -137,8 +137,9 @@ def test_distance_matrices_cover_every_representation(finished):
     assert layout["mds"].sizes == {"rep_a": 12, "mds_axis": 2}
     assert sorted(layout["leaf_order"].values) == list(range(12))
     np.testing.assert_allclose(layout["dissimilarity"].values, 1 - rsa.values)
-    rdms = store.read(finished / "results/rdms/grat.nc")["rdm"]
-    assert rdms.sizes == {"rep": 12, "stimulus": 16, "stimulus_": 16}
+    rdms = store.read(finished / "results/rdms/grat.nc")["rdm"]  # what the RSA figure draws:
+    assert rdms.sizes == {"rep": 4, "stimulus": 16, "stimulus_": 16}  # r18's 3 layers and v1
+    assert list(rdms["rep_model"].values) == ["r18", "r18", "r18", "v1"]
     percentiles = store.read(finished / "results/rdms/grat.nc")["rdm_percentile"].values
     assert percentiles.shape == rdms.shape and percentiles.min() == 0 and percentiles.max() == 100
     dsa = store.read(finished / "results/dsa/clips.nc")["distance"]
@@ -148,11 +149,11 @@ def test_distance_matrices_cover_every_representation(finished):
 
 
 def test_clip_sets_get_one_rdm_per_frame(finished):
-    """The RDM movie's store: every representation of the clip set (8 model layers, v1c), one
-    symmetric RDM with a zero diagonal per frame."""
+    """The RDM movie's store: the first model's layers and the brain of the clip set (r18's 3
+    layers, v1c), one symmetric RDM with a zero diagonal per frame."""
     rdms = store.read(finished / "results/rdms/clips.nc")["rdm"]
     assert rdms.dims == ("rep", "time", "stimulus", "stimulus_")
-    assert rdms.sizes["rep"] == 9 and rdms.sizes["time"] == 6
+    assert rdms.sizes["rep"] == 4 and rdms.sizes["time"] == 6
     M = rdms.values
     assert np.allclose(M, np.swapaxes(M, -1, -2)) and np.allclose(np.diagonal(M, 0, -2, -1), 0)
 

@@ -360,7 +360,7 @@ def pairwise_matrix(
     members = tqdm(
         block.members, desc="prepare", disable=None if progress is None else not progress
     )
-    prepared = {k: scorer.prepare(train[k]) for k in members}
+    prepared = {k: _prepare(scorer, train[k], k) for k in members}
     device = _as_device(device)
     if not pairs:
         return D_train, D_test
@@ -378,6 +378,16 @@ def pairwise_matrix(
     fill_symmetric(D_train, pairs, [t for t, _ in scored])
     fill_symmetric(D_test, pairs, [s for _, s in scored])
     return D_train, D_test
+
+
+def _prepare(scorer: Scorer, rep: Any, index: int) -> Any:
+    """``scorer.prepare(rep)``; an input error names the representation (its ``name``, e.g. a
+    workflow layer ``model/layer``, else its index)."""
+    try:
+        return scorer.prepare(rep)
+    except InvalidInputError as exc:
+        name = getattr(rep, "name", None) or f"representation {index}"
+        raise InvalidInputError(f"{name}: {exc}") from exc
 
 
 def pairwise_distances(

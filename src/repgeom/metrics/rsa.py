@@ -649,7 +649,12 @@ def rdm_from_reduced(
         )
     norms = np.sqrt(np.maximum(np.diag(G), 0))
     if np.any(norms == 0):
-        raise InvalidInputError(f"{method} distance is undefined for constant patterns")
+        raise InvalidInputError(
+            f"{method} distance is undefined for constant patterns ({np.sum(norms == 0)} of "
+            f"{len(norms)} stimuli, e.g. rows {np.flatnonzero(norms == 0)[:5].tolist()}: "
+            "every unit equal, such as a ReLU layer silent for those stimuli); use euclidean "
+            "RDMs, or drop those stimuli"
+        )
     return 1 - matrix_to_vector(G / np.outer(norms, norms))
 
 

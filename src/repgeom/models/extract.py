@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
@@ -255,11 +256,19 @@ def extract_reduced(
             wanted = [name for name in layers if any(p.layer == name for p in unit_slices)]
             extractor = _extractor(model, layers, wanted)
             desc = "extract" if len(passes) == 1 else f"extract (pass {number}/{len(passes)})"
-            for rows in _layer_rows(
-                extractor, images, wanted, policy, batch_size, desc, device, progress
-            ):
-                for piece, acc in accumulators.items():
-                    acc.add(rows[piece.layer][:, piece.start : piece.stop])
+            # The spill of batch b (copies, row sums, file writes: numpy and file I/O release
+            # the GIL) runs in a second thread while the model computes batch b + 1; one batch
+            # in flight at a time, so memory holds at most two batches of rows.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spill") as spill:
+                pending: Future[None] | None = None
+                for rows in _layer_rows(
+                    extractor, images, wanted, policy, batch_size, desc, device, progress
+                ):
+                    if pending is not None:
+                        pending.result()
+                    pending = spill.submit(_spill, accumulators, rows)
+                if pending is not None:
+                    pending.result()
             for piece, acc in accumulators.items():
                 layer_grams[piece.layer].add(piece, acc)
                 acc.close()
@@ -267,6 +276,14 @@ def extract_reduced(
             for acc in accumulators.values():
                 acc.close()
     return {name: policy.finish(*layer_grams[name].finalize()) for name in layers}
+
+
+def _spill(
+    accumulators: Mapping[UnitSlice, GramAccumulator], rows: Mapping[str, np.ndarray]
+) -> None:
+    """Add one batch's rows to every unit slice's accumulator."""
+    for piece, acc in accumulators.items():
+        acc.add(rows[piece.layer][:, piece.start : piece.stop])
 
 
 class _LayerGram:

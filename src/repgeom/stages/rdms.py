@@ -1,6 +1,7 @@
-"""Stage ``rdms``: the square RDM of every representation of a stimulus set (of each frame, on
-a clip set), and each RDM as percentiles of its own entries (what the RSA figure and the RDM
-movie show)."""
+"""Stage ``rdms``: the square RDMs the figures draw (the first model's layers and the brains of
+a stimulus set; of each frame, on a clip set), and each RDM as percentiles of its own entries
+(what the RSA figure and the RDM movie show). The second-order RDM over every representation
+is the RSA metric's distance matrix."""
 
 from __future__ import annotations
 
@@ -18,8 +19,6 @@ from repgeom.stages.base import Config, Stage
 from repgeom.stages.common import (
     REPRESENTATION_ARGS,
     Paths,
-    representation_files,
-    representation_inputs,
 )
 
 
@@ -29,8 +28,10 @@ def rdms_stage(
     spec: Mapping[str, Any],
     out: str | os.PathLike[str],
 ) -> Path:
-    """Square RDMs (rep, stimulus, stimulus_) of every representation, for the RSA figure; on
-    a clip set one per frame (rep, time, stimulus, stimulus_), for the RDM movie.
+    """Square RDMs (rep, stimulus, stimulus_) of the given representations (in the workflow:
+    the first model's layers and the brains, :func:`repgeom.selection.rdm_models`), for the
+    RSA figure; on a clip set one per frame (rep, time, stimulus, stimulus_), for the RDM
+    movie.
 
     ``rdm`` holds the RDMs (``spec["rdm_method"]``, exact from the reduced stores) and
     ``rdm_percentile`` each RDM's entries as percentiles of its own entries (float32, for
@@ -107,14 +108,22 @@ def _spec(config: Config, stimset: str) -> dict[str, Any]:
     return {"stimset": stimset, "rdm_method": method.get("rdm_method", "correlation")}
 
 
+def _inputs(config: Config, stimset: str) -> dict[str, list[str]]:
+    return selection.representation_inputs(config, stimset, selection.rdm_models(config, stimset))
+
+
+def _files(config: Config, stimset: str) -> dict[str, list[str]]:
+    return selection.representation_files(config, stimset, selection.rdm_models(config, stimset))
+
+
 STAGE = Stage(
     name="rdms",
     command="rdms",
-    help="RDMs of every representation",
+    help="RDMs of the first model's layers and the brains",
     output=paths.RDMS,
     spec=_spec,
     run=rdms_stage,
-    inputs=representation_inputs,
-    files=representation_files,
+    inputs=_inputs,
+    files=_files,
     args=REPRESENTATION_ARGS,
 )
