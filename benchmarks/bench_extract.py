@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -52,10 +53,13 @@ LAYERS = {
 
 
 def _images(n: int, size: int) -> np.ndarray:
-    """``n`` distinct photo crops from scikit-image (18 photos × 3 scales × an 8×8 grid)."""
+    """``n`` distinct photo crops from scikit-image: 18 photos, each whole and at 2 smaller
+    scales on a grid of at least 8 × 8 positions (finer for more than 2,322 stimuli)."""
     from repgeom.stimuli import photo_crops
 
-    images = photo_crops(size=size, scales=(1.0, 0.6, 0.35), positions=8)["images"].values
+    positions = max(8, math.ceil(math.sqrt((n / 18 - 1) / 2)))
+    images = photo_crops(size=size, scales=(1.0, 0.6, 0.35), positions=positions)
+    images = images["images"].values
     if len(images) < n:
         raise SystemExit(f"only {len(images)} distinct crops; ask for at most that many")
     return np.ascontiguousarray(images[:n])

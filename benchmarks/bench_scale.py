@@ -9,7 +9,7 @@ time, job count and bytes of results. (The extraction's scratch disk is measured
 ``bench_extract.py``; at the study's pooling no layer spills.)
 
     .venv/bin/python benchmarks/bench_scale.py                       # paper.yaml: 150, 300, all
-    .venv/bin/python benchmarks/bench_scale.py --layers 0 --keep runs/paper-bench   # all, kept
+    .venv/bin/python benchmarks/bench_scale.py --keep runs/scale     # runs/scale/layers-150 ...
     .venv/bin/python benchmarks/bench_scale.py --config config/scale.yaml --layers 50 100
 
 Writes ``benchmarks/out/bench_scale_{config}.json``.
@@ -67,11 +67,12 @@ def rule_costs(workdir: Path) -> dict[str, dict]:
 def run(config_file: Path, n_layers: int, cores: int, keep: Path | None) -> dict:
     config = first_models(yaml.safe_load(config_file.read_text()), n_layers)
     config.pop("output_dir", None)  # --directory decides
-    workdir = Path(tempfile.mkdtemp(prefix=f"repgeom-scale-{n_layers}-"))
-    if keep is not None:
-        shutil.rmtree(keep, ignore_errors=True)
-        keep.mkdir(parents=True)
-        workdir = keep
+    if keep is None:
+        workdir = Path(tempfile.mkdtemp(prefix=f"repgeom-scale-{n_layers}-"))
+    else:
+        workdir = keep / f"layers-{n_layers or 'all'}"
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
     try:
         (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
         start = time.perf_counter()
@@ -116,10 +117,10 @@ def main() -> None:
         "--layers", type=int, nargs="+", default=[150, 300, 0], help="0: every model"
     )
     parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--keep", type=Path, help="run in this folder and keep it (one L)")
+    parser.add_argument(
+        "--keep", type=Path, help="run in KEEP/layers-L (results, figures, logs) and keep it"
+    )
     args = parser.parse_args()
-    if args.keep is not None and len(args.layers) != 1:
-        parser.error("--keep takes one --layers value")
     results = []
     for n_layers in args.layers:
         result = run(args.config, n_layers, args.cores, args.keep)

@@ -25,6 +25,7 @@ ACTIVATIONS = "results/activations/{stimset}/{model}"
 LAYER = ACTIVATIONS + "/{layer}.nc"
 DIMENSIONALITY = "results/dimensionality.nc"
 ENCODING = "results/encoding.nc"
+ENCODING_MODEL = "results/encoding/{model}.nc"
 #: Few-shot readouts of every layer on the categorised still sets.
 CLASSIFICATION = "results/classification.nc"
 #: Class-manifold projection distances of every layer on the categorised still sets.

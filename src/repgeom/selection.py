@@ -90,6 +90,17 @@ def still_neural(config: Config) -> list[str]:
     return [n for n, spec in config.get("neural", {}).items() if is_still(config, spec["stimset"])]
 
 
+def encoding_stimsets(config: Config) -> list[str]:
+    """Still stimulus sets with neural data (where encoding models are fitted), sorted."""
+    return sorted({config["neural"][n]["stimset"] for n in still_neural(config)})
+
+
+def encoded_models(config: Config) -> list[str]:
+    """Models seen on a set of :func:`encoding_stimsets` (each gets an encoding job)."""
+    sets = encoding_stimsets(config)
+    return [m for m in config["models"] if any(m in models_on(config, s) for s in sets)]
+
+
 def encodes(config: Config) -> bool:
     """Whether the config fits encoding models (switched on, and still-image data exist)."""
     return bool(config["analyses"]["encoding"] and still_neural(config))

@@ -128,10 +128,12 @@ def test_encoding_uses_still_image_datasets_only():
     config["stimsets"]["c"] = {"kind": "drifting_gratings", "size": 16}
     config["neural"]["clipv1"] = {"kind": "simulated_v1", "stimset": "c"}
     assert plan.still_neural(config) == ["v1"]
-    assert STAGES["encoding"].inputs(config)["activations"] == [
-        "results/activations/b/m1",
-        "results/activations/b/m2",
+    assert STAGES["encoding_model"].inputs(config, model="m2")["activations"] == [
+        "results/activations/b/m2"
     ]
+    assert STAGES["encoding"].inputs(config) == {
+        "parts": ["results/encoding/m1.nc", "results/encoding/m2.nc"]
+    }
 
 
 def test_specs_are_single_shell_words_with_the_jobs_config():

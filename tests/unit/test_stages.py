@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from repgeom import store
 from repgeom.errors import InvalidInputError
@@ -89,6 +90,33 @@ def test_encoding_stage_matches_stimuli_by_id(stimuli, tmp_path):
     assert outs[0].sizes == {"model": 1, "layer": 2, "neural": 1, "neuroid": 4}
     assert np.isfinite(outs[0]["ceiling"].values).all()
     assert list(outs[0]["layer_depth"].values[0]) == [0.0, 1.0]
+
+
+def test_per_model_encoding_stores_join_into_the_one_store(stimuli, tmp_path):
+    """The workflow fits one model per job and joins them: the joined store equals one job over
+    both models' folders (layers the second model lacks are NaN there)."""
+    from repgeom.neural import simulate_v1
+    from repgeom.stages.encoding import encoding_stage
+    from repgeom.stages.encoding_combine import combine_encoding
+
+    other = {**SPEC, "model": {**SPEC["model"], "seed": 1, "layers": ["block2", "pool"]}}
+    activations_stage("g", "r18", {**SPEC, "store_raw": False}, stimuli, tmp_path / "a")
+    activations_stage("g", "b18", {**other, "store_raw": False}, stimuli, tmp_path / "b")
+    neural = simulate_v1(store.read(stimuli, "stimuli"), n_neuroids=4, n_repetitions=3, name="v1")
+    neural.attrs.update(store.provenance("neural"))
+    path = store.write(neural, tmp_path / "v1.nc", "neural")
+    spec = {"model": "ridge", "folds": 2, "device": "cpu"}
+    whole = store.read(
+        encoding_stage([path], [tmp_path / "a", tmp_path / "b"], spec, tmp_path / "all.nc")
+    )
+    parts = [encoding_stage([path], [tmp_path / m], spec, tmp_path / f"{m}.nc") for m in ("b", "a")]
+    joined = store.read(combine_encoding(parts, spec, tmp_path / "joined.nc"))
+    assert list(joined["model"].values) == ["b18", "r18"]
+    assert sorted(joined["layer"].values) == sorted(whole["layer"].values)
+    joined = joined.reindex(layer=whole["layer"].values)
+    for name in ("pearson_r", "median_normalized_r", "layer_depth", "ceiling", "n_stimuli_used"):
+        xr.testing.assert_identical(joined[name], whole[name])
+    assert np.isnan(joined["median_r"].sel(model="r18", layer="block2")).all()
 
 
 @pytest.fixture(scope="module")

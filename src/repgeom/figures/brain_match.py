@@ -132,7 +132,9 @@ def render(
         _comparisons(fig.add_subplot(grid[r, 1]), ds, brain)
     first = stores[0]
     pct = int(round(100 * float(first.attrs["confidence"])))
-    handles = [Line2D([], [], color=colors[m], marker="o", ms=3, label=m) for m in models] + [
+    handles = [
+        Line2D([], [], color=c, marker="o", ms=3, label=m) for m, c in panels.colour_key(models)
+    ] + [
         Patch(facecolor="0.5", alpha=0.2, label=f"{pct}% bootstrap interval (model colour)"),
         Line2D([], [], ls="", marker="*", ms=10, color="0.3", mec="k", label="best layer"),
         Patch(facecolor="0.5", alpha=0.35, label="noise ceiling (lower–upper)"),

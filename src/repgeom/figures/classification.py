@@ -26,7 +26,7 @@ from repgeom import paths, selection, store
 from repgeom.figures import style
 from repgeom.figures.base import Config, Figure
 from repgeom.figures.ed_encoding import log_ticks
-from repgeom.figures.panels import model_colors
+from repgeom.figures.panels import colour_key, model_colors
 
 
 def _pearson(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -149,7 +149,8 @@ def render(
                 loc="left",
             )
     handles = [
-        Line2D([], [], ls="", marker="o", color=colours[m], label=m, markersize=6) for m in models
+        Line2D([], [], ls="", marker="o", color=c, label=m, markersize=6)
+        for m, c in colour_key(models)
     ]
     handles.append(Line2D([], [], ls="", marker="", label="marker: train samples / class"))
     handles += [

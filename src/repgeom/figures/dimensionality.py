@@ -93,7 +93,7 @@ def render(
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
     cax = axes[0, 0].inset_axes([0.1, 0.1, 0.45, 0.06])
     fig.colorbar(sm, cax=cax, orientation="horizontal", label="layer depth")
-    handles = [Line2D([], [], color=colors[m], label=m) for m in models]
+    handles = [Line2D([], [], color=c, label=m) for m, c in panels.colour_key(models)]
     handles += [
         Line2D([], [], ls="", marker=markers[t], color="0.4", label=f"{t} (marker)")
         for t in dict.fromkeys(trainings)

@@ -36,13 +36,11 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from repgeom import paths, selection, store
 from repgeom.figures import style
 from repgeom.figures.base import Config, Figure
-from repgeom.figures.panels import model_colors
+from repgeom.figures.panels import MAX_MODEL_COLOURS, model_colors
 from repgeom.layer_table import MIN_WITHIN_LAYER, statistics
 
 __all__ = ["FIGURE", "draw_tables", "from_table", "render", "statistics", "store_tables"]
 
-#: Beyond this many models, colour encodes the architecture (a readable key).
-MAX_MODEL_COLOURS = 20
 #: Smallest text in the figure (points at the saved size).
 SMALL = style.MIN_FONT_PT
 #: Panels to a row (the figure is a double column wide) and the height of a row, in inches.
@@ -105,7 +103,8 @@ def store_tables(dim, enc, ed_stimset: str | None = None) -> dict[str, pd.DataFr
 
 
 def _colour_key(tables: Sequence[pd.DataFrame]) -> tuple[str, dict[str, Any]]:
-    """The column colour encodes (model, else architecture, else training) and its colours."""
+    """The column colour encodes (model, else past MAX_MODEL_COLOURS models the architecture,
+    else training) and its colours."""
     for column in ("model", "architecture", "training"):
         values = list(dict.fromkeys(v for t in tables for v in t[column].astype(str)))
         if len(values) <= MAX_MODEL_COLOURS or column == "training":

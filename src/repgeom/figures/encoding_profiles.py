@@ -56,7 +56,7 @@ def render(
             xlabel="relative layer depth (0 = first, 1 = last)",
             ylabel="r / noise ceiling (median over neuroids)",
         )
-    handles = [Line2D([], [], color=colors[m], label=m) for m in models]
+    handles = [Line2D([], [], color=c, label=m) for m, c in panels.colour_key(models)]
     handles += [
         Line2D([], [], ls="", marker=markers[t], color="0.4", label=f"{t} (marker)")
         for t in dict.fromkeys(trainings)

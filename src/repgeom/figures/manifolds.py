@@ -25,7 +25,7 @@ from repgeom import paths, selection, store
 from repgeom.figures import style
 from repgeom.figures.base import Config, Figure
 from repgeom.figures.ed_encoding import log_ticks
-from repgeom.figures.panels import model_colors
+from repgeom.figures.panels import colour_key, model_colors
 
 METRIC = "scaled_projections"
 #: Beyond this many categories the matrices drop their tick labels.
@@ -120,7 +120,9 @@ def render(
             ax.set_visible(False)
         if image is not None:
             fig.colorbar(image, ax=ax_maps, label="scaled projection", shrink=0.8, pad=0.01)
-    handles = [Line2D([], [], marker="o", ms=5, lw=0.9, color=colours[m], label=m) for m in models]
+    handles = [
+        Line2D([], [], marker="o", ms=5, lw=0.9, color=c, label=m) for m, c in colour_key(models)
+    ]
     style.model_legend(fig, handles)
     fig.suptitle("Class-manifold geometry: projection distances per layer")
     return style.save(fig, out_stem, inputs)

@@ -6,6 +6,7 @@ variable that the distances stage writes beside each matrix (:mod:`repgeom.layou
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -23,19 +24,58 @@ BRAIN_MARKER = "*"
 BRAIN_COLORS = ("#e377c2", "#7f7f7f")
 
 
+#: Most models coloured one by one; past it, a model shares its family's colour (its name
+#: without the trailing seed: ``resnet18_sup_s02`` → ``resnet18_sup``) and keys list families.
+MAX_MODEL_COLOURS = 20
+
+
+def model_family(name: str) -> str:
+    """A model's name without a trailing seed (``_s2``, ``_seed2``, ``-2``, ``_02``)."""
+    return re.sub(r"[_-](?:s|seed)?\d+$", "", name) or name
+
+
+def _colour_names(models: Sequence[str], brains: Sequence[str]) -> dict[str, str]:
+    """What each non-brain model's colour stands for: itself, or (many models) its family."""
+    named = [m for m in dict.fromkeys(models) if m not in set(brains)]
+    if len(named) <= MAX_MODEL_COLOURS:
+        return {m: m for m in named}
+    return {m: model_family(m) for m in named}
+
+
 def model_colors(models: Sequence[str], brains: Sequence[str] = ()) -> dict[str, tuple]:
     """One colour per model, the same in every figure: models take the colour-blind-safe
     palette in sorted order of their names (so a figure's own order of models does not change
-    them), brains (``brains``) take :data:`BRAIN_COLORS`. Returned in first-seen order."""
+    them), brains (``brains``) take :data:`BRAIN_COLORS`. Past :data:`MAX_MODEL_COLOURS`
+    models, the seeds of one family share a colour (:func:`model_family`; the keys say so,
+    :func:`colour_key`). Returned in first-seen order."""
     unique = list(dict.fromkeys(models))
-    brain_set = set(brains)
-    named = sorted(m for m in unique if m not in brain_set)
+    stands_for = _colour_names(unique, brains)
+    keys = sorted(set(stands_for.values()))
     base = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i not in (6, 7)]
-    palette = base if len(named) <= len(base) else list(plt.get_cmap("tab20").colors)
-    by_name = {m: palette[i % len(palette)] for i, m in enumerate(named)}
-    brain_order = [m for m in unique if m in brain_set]
+    palette = base if len(keys) <= len(base) else list(plt.get_cmap("tab20").colors)
+    by_key = {k: palette[i % len(palette)] for i, k in enumerate(keys)}
+    by_name = {m: by_key[k] for m, k in stands_for.items()}
+    brain_order = [m for m in unique if m not in stands_for]
     by_name.update({b: BRAIN_COLORS[i % len(BRAIN_COLORS)] for i, b in enumerate(brain_order)})
     return {m: by_name[m] for m in unique}
+
+
+def colour_key(models: Sequence[str], brains: Sequence[str] = ()) -> list[tuple[str, tuple]]:
+    """The legend entries of :func:`model_colors`: ``(label, colour)`` for each model, or for
+    each family (``"resnet18 (11 seeds)"``) when there are too many models to colour one by
+    one; brains last, each by name."""
+    colors = model_colors(models, brains)
+    stands_for = _colour_names(list(colors), brains)
+    counts: dict[str, int] = {}
+    for key in stands_for.values():
+        counts[key] = counts.get(key, 0) + 1
+    entries, seen = [], set()
+    for model, key in stands_for.items():
+        if key not in seen:
+            seen.add(key)
+            label = key if key == model else f"{key} ({counts[key]} seeds)"
+            entries.append((label, colors[model]))
+    return entries + [(m, colors[m]) for m in colors if m not in stands_for]
 
 
 #: Most tick labels a matrix axis shows one by one; past it, rows are labelled by group.
@@ -46,7 +86,11 @@ def group_ticks(
     ax: plt.Axes, groups: Sequence[str], *, x: bool = True, y: bool = True, color: str = "w"
 ) -> None:
     """Label a matrix's rows and columns by runs of equal ``groups`` (e.g. the model of each
-    layer): one tick at the middle of each run, thin ``color`` lines between runs."""
+    layer): one tick at the middle of each run, thin ``color`` lines between runs. Past
+    :data:`MAX_MODEL_COLOURS` runs, runs of one family (:func:`model_family`) make one."""
+    runs = sum(1 for i, g in enumerate(groups) if i == 0 or g != groups[i - 1])
+    if runs > MAX_MODEL_COLOURS:
+        groups = [model_family(str(g)) for g in groups]
     starts = [i for i, g in enumerate(groups) if i == 0 or g != groups[i - 1]]
     bounds = [*starts, len(groups)]
     centres = [(a + b - 1) / 2 for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
@@ -132,14 +176,13 @@ def mds_handles(ds: xr.Dataset) -> list:
     models = [str(m) for m in ds[f"{store.REP_A}_model"].values]
     kinds = [str(k) for k in ds[f"{store.REP_A}_source"].values]
     brains = _brains(models, kinds)
-    colors = model_colors(models, brains)
 
     def dot(label: str, color: object, size: float, marker: str = "o") -> Line2D:
         return Line2D([], [], ls="", marker=marker, ms=np.sqrt(size), color=color, label=label)
 
     handles = [
         dot(m, c, BRAIN_SIZE if m in brains else 30, BRAIN_MARKER if m in brains else "o")
-        for m, c in colors.items()
+        for m, c in colour_key(models, brains)
     ]
     return handles + [
         dot("first layer (size = depth)", "0.5", FIRST_SIZE),

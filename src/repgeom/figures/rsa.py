@@ -51,7 +51,7 @@ def render(
         P = rdms["rdm_percentile"].values[i][order][:, order]
         image = ax.imshow(P, cmap="bone", vmin=0, vmax=100)
         category_marks(ax, categories)
-        ax.set_title(str(rdms[store.REP].values[i]).replace("/", " / "))
+        ax.set_title(str(rdms[store.REP].values[i]).replace("/", "\n"))  # model, then layer
     if image is not None:
         fig.colorbar(
             image,

@@ -26,6 +26,7 @@ MODULES = (
     "activations",
     "dimensionality",
     "encoding",
+    "encoding_combine",
     "classification",
     "manifolds",
     "paths",

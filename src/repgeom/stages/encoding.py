@@ -1,5 +1,6 @@
-"""Stage ``encoding``: cross-validated encoding models from every layer to every still-image
-neural dataset, with split-half noise ceilings (on each dataset's stimuli; NaN trials skipped)."""
+"""Stage ``encoding_model`` (command ``encoding``): cross-validated encoding models from every
+layer of one model (any activation folders, from the CLI) to every still-image neural dataset,
+with split-half noise ceilings (on each dataset's stimuli; NaN trials skipped)."""
 
 from __future__ import annotations
 
@@ -178,7 +179,8 @@ def encoding_stage(
     return store.write(out_ds, out, "encoding")
 
 
-def _spec(config: Config) -> dict[str, Any]:
+def encoding_spec(config: Config, **_wildcards: str) -> dict[str, Any]:
+    """What determines an encoding store: the model kind, the folds and the device."""
     analyses = config["analyses"]
     return {
         "model": analyses["encoding_model"],
@@ -187,26 +189,27 @@ def _spec(config: Config) -> dict[str, Any]:
     }
 
 
-def _inputs(config: Config) -> dict[str, list[str]]:
-    """Neural stores and the activation folders on their stimulus sets."""
+def _inputs(config: Config, model: str) -> dict[str, list[str]]:
+    """Neural stores and the model's activation folders on their stimulus sets."""
     neural = selection.still_neural(config)
-    stimsets = sorted({config["neural"][n]["stimset"] for n in neural})
     return {
         "neural": [paths.NEURAL.format(neural=n) for n in neural],
         "activations": [
-            paths.ACTIVATIONS.format(stimset=s, model=m)
-            for s in stimsets
-            for m in selection.models_on(config, s)
+            paths.ACTIVATIONS.format(stimset=s, model=model)
+            for s in selection.encoding_stimsets(config)
+            if model in selection.models_on(config, s)
         ],
     }
 
 
+#: One job per model (its layers on every still set with neural data): on a laptop two run
+#: side by side, on a cluster all at once; ``encoding`` joins them (stages.encoding_combine).
 STAGE = Stage(
-    name="encoding",
+    name="encoding_model",
     command="encoding",
-    help="encoding models, every layer to data",
-    output=paths.ENCODING,
-    spec=_spec,
+    help="encoding models, every layer of the given folders to data",
+    output=paths.ENCODING_MODEL,
+    spec=encoding_spec,
     run=encoding_stage,
     inputs=_inputs,
     device=True,

@@ -1,0 +1,76 @@
+"""Model colours and keys: one colour per model, the same in every figure; past 20 models one
+colour per family (the seeds of one architecture and training), and the keys say so."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from repgeom.figures import panels  # noqa: E402
+
+PAPER = [
+    *(f"resnet18_s{i:02d}" for i in range(11)),
+    *(f"resnet50_s{i:02d}" for i in range(4)),
+    *(f"alexnet_s{i:02d}" for i in range(10)),
+    *(f"resnet18_sup_s{i:02d}" for i in range(3)),
+    *(f"resnet18_simclr_s{i:02d}" for i in range(3)),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "family"),
+    [
+        ("resnet18_sup_s02", "resnet18_sup"),
+        ("alexnet_seed3", "alexnet"),
+        ("vgg16-1", "vgg16"),
+        ("resnet18", "resnet18"),  # the 18 is part of the name, not a seed
+        ("v1_photos", "v1_photos"),
+    ],
+)
+def test_model_family(name, family):
+    assert panels.model_family(name) == family
+
+
+def test_few_models_each_have_their_own_colour_and_key():
+    models = ["b_model", "a_model", "c_model"]
+    colors = panels.model_colors(models, brains=["v1"])
+    assert len(set(colors.values())) == 3
+    assert colors == panels.model_colors(list(reversed(models)))  # order does not matter
+    assert [label for label, _ in panels.colour_key([*models, "v1"], ["v1"])] == [*models, "v1"]
+
+
+def test_many_models_share_their_familys_colour_and_the_key_lists_families():
+    colors = panels.model_colors([*PAPER, "v1"], brains=["v1"])
+    family = {m: panels.model_family(m) for m in PAPER}
+    for a in PAPER:
+        for b in PAPER:
+            assert (colors[a] == colors[b]) == (family[a] == family[b])
+    assert colors["v1"] not in {colors[m] for m in PAPER}
+    key = panels.colour_key([*PAPER, "v1"], ["v1"])
+    assert [label for label, _ in key] == [
+        "resnet18 (11 seeds)",
+        "resnet50 (4 seeds)",
+        "alexnet (10 seeds)",
+        "resnet18_sup (3 seeds)",
+        "resnet18_simclr (3 seeds)",
+        "v1",
+    ]
+    assert [c for _, c in key[:2]] == [colors["resnet18_s00"], colors["resnet50_s00"]]
+
+
+def test_matrix_ticks_label_families_past_twenty_models():
+    groups = [m for m in PAPER for _ in range(2)]  # two layers a model
+    fig, ax = plt.subplots()
+    panels.group_ticks(ax, groups)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "resnet18",
+        "resnet50",
+        "alexnet",
+        "resnet18_sup",
+        "resnet18_simclr",
+    ]
+    plt.close(fig)
