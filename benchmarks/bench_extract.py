@@ -107,7 +107,7 @@ def run_mode(mode: str, images_path: str, batch_size: int, scratch_gb: float) ->
         widths = {k: int(sum(p.shape[1] for p in v[:1])) for k, v in parts.items()}
         extra = {}
     else:
-        budget = int(scratch_gb * 2**30)
+        budget = int(scratch_gb * 10**9)
         with tempfile.TemporaryDirectory(dir=os.environ.get("REPGEOM_SCRATCH")) as scratch:
             watch = ScratchWatch(scratch)
             watch.start()
@@ -125,10 +125,10 @@ def run_mode(mode: str, images_path: str, batch_size: int, scratch_gb: float) ->
         widths = {k: r.n_units for k, (r, _) in result.items()}
         extra = {
             "components_per_layer": {k: r.n_components for k, (r, _) in result.items()},
-            "scratch_budget_gib": scratch_gb,
+            "scratch_budget_gb": scratch_gb,
             "passes": len(plan_passes(n, widths, budget_bytes=budget)),
-            "peak_scratch_gib": round(watch.peak / 2**30, 2),
-            "spill_without_budget_gib": round(n * 4 * sum(widths.values()) / 2**30, 2),
+            "peak_scratch_gb": round(watch.peak / 1e9, 2),
+            "spill_without_budget_gb": round(n * 4 * sum(widths.values()) / 1e9, 2),
         }
     seconds = time.perf_counter() - start
     return {
@@ -146,7 +146,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--modes", nargs="+", default=["reduced", "raw"])
-    parser.add_argument("--scratch-gb", type=float, default=4.0, help="scratch budget (GiB)")
+    parser.add_argument(
+        "--scratch-gb", type=float, default=4.0, help="scratch budget (GB, 10^9 bytes)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--images", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -97,13 +97,14 @@ def run(config_file: Path, n_layers: int, cores: int, keep: Path | None) -> dict
         )
         wall = time.perf_counter() - start
         results = workdir / "results"
+        rules = rule_costs(workdir)
         return {
             "layers": sum(len(m["layers"]) for m in config["models"].values()),
             "models": len(config["models"]),
             "wall_s": round(wall, 1),
-            "jobs": sum(r["jobs"] for r in rule_costs(workdir).values()),
+            "jobs": sum(r["jobs"] for r in rules.values()),
             "result_bytes": sum(f.stat().st_size for f in results.rglob("*") if f.is_file()),
-            "rules": rule_costs(workdir),
+            "rules": rules,
         }
     finally:
         if keep is None:

@@ -17,14 +17,17 @@ receives the rows batch by batch (as a forward pass yields them), spills them in
 precision (float32 activations stay float32, float64 data stay float64; either is exact) to a
 scratch file in feature-chunk-major order (to RAM if small), then sums ``G = Σ_k X_k X_kᵀ`` over
 feature chunks ``X_k`` and eigendecomposes once. Peak memory is ``O(n_stimuli²+ n_stimuli·chunk)``
-whatever the layer width; raw activations never sit in memory as a whole.
+whatever the layer width; a wide layer's raw activations never sit in memory as a whole. A
+narrow layer (fewer units ``p`` than stimuli: a pooled layer) is reduced from its ``p × p`` Gram
+of columns instead (:func:`reduce_columns`), with its rows in memory (``n · p`` values).
 
 The sum over units also splits across *passes*: ``G = Σ_s X_s X_sᵀ`` over any partition of the
 units into slices ``X_s``, so a layer's units may be accumulated in several forward passes,
 each spilling only its own slices. :func:`plan_passes` packs every layer's units into passes
 whose spill fits a scratch budget (``n_stimuli · units · 4`` bytes each); layers small enough to
 stay in RAM (pooled layers: a few thousand units) never touch the disk and ride in the first
-pass. The result is the same Gram matrix, so the same ``Z``, whatever the budget.
+pass. The result is the same Gram matrix up to float64 rounding (a different order of the same
+sums), so the same ``Z`` whatever the budget.
 """
 
 from __future__ import annotations
@@ -49,8 +52,9 @@ DEFAULT_CHUNK_UNITS = 8_192
 DEFAULT_IN_MEMORY_BYTES = 256 * 2**20
 
 
-#: Default bound on the bytes of raw activations spilled to disk at once by one extraction.
-DEFAULT_SCRATCH_BUDGET = 4 * 2**30
+#: Default bound on the bytes of raw activations spilled to disk at once by one extraction
+#: (4 GB, the config's ``scratch_budget_gb``).
+DEFAULT_SCRATCH_BUDGET = 4 * 10**9
 
 
 @dataclass(frozen=True)
@@ -349,13 +353,15 @@ def plan_passes(
     """Split the layers' units into passes whose disk spill fits ``budget_bytes``.
 
     A layer whose rows take at most ``in_memory_bytes`` (``n_stimuli · width · itemsize``) is
-    held in RAM and goes whole into the first pass. The other layers' units are packed from
-    the last layer to the first (``widths`` in depth order), splitting a layer where a pass is
-    full, so that each pass spills at most ``budget_bytes`` (``⌊budget / (n_stimuli ·
-    itemsize)⌋`` units). One pass when everything fits; otherwise ``⌈spill / budget⌉``
-    passes. Deepest first because a pass runs the network only up to its deepest layer: the
-    first pass runs it whole, the later ones stop early (for ResNet-50 at 224 px the stages
-    up to ``layer1`` are a fifth of the forward pass's arithmetic).
+    held in RAM and goes whole into the first pass. The other layers are packed from the last
+    to the first (``widths`` in depth order, as a model's configured layers usually are), so
+    that each pass spills at most ``budget_bytes`` (``⌊budget / (n_stimuli · itemsize)⌋``
+    units). A wide layer (at least as many units as stimuli) is split where a pass is full; a
+    narrow one is never split (its reduction uses the small Gram of columns, which a split
+    would lose), and starts a new pass when it does not fit the current one. One pass when
+    everything fits. Deepest first because a pass runs the network only up to its deepest
+    layer: the first pass runs it whole, the later ones stop early (for ResNet-50 at 224 px
+    the stages up to ``layer1`` are a fifth of the forward pass's arithmetic).
 
     Examples
     --------
@@ -370,20 +376,31 @@ def plan_passes(
     capacity = budget_bytes // per_unit
     in_ram = [name for name, w in widths.items() if w * per_unit <= in_memory_bytes]
     on_disk = [name for name in widths if name not in in_ram]
-    if on_disk and capacity < 1:
+    too_big = [n for n in on_disk if widths[n] < n_stimuli and widths[n] > capacity]
+    if too_big or (on_disk and capacity < 1):
+        need = max((widths[n] for n in too_big), default=1) * per_unit
+        what = (
+            f"layer {too_big[0]!r} ({widths[too_big[0]]:,} units, fewer than the "
+            f"{n_stimuli:,} stimuli: not split)"
+            if too_big
+            else f"one unit of {n_stimuli:,} stimuli"
+        )
         raise ConfigError(
-            f"a scratch budget of {budget_bytes:,} bytes cannot hold one unit of "
-            f"{n_stimuli:,} stimuli ({per_unit:,} bytes); raise scratch_budget_gb"
+            f"a scratch budget of {budget_bytes / 1e9:.3g} GB cannot hold {what}: it needs "
+            f"{need / 1e9:.3g} GB; raise scratch_budget_gb"
         )
     passes: list[list[UnitSlice]] = [[UnitSlice(name, 0, widths[name]) for name in in_ram]]
     free = capacity
     for name in reversed(on_disk):
-        start = 0
-        while start < widths[name]:
+        width, start = widths[name], 0
+        if width < n_stimuli and width > free:  # narrow: whole, in a pass of its own if need be
+            passes.append([])
+            free = capacity
+        while start < width:
             if free == 0:
                 passes.append([])
                 free = capacity
-            stop = min(widths[name], start + free)
+            stop = min(width, start + free)
             passes[-1].append(UnitSlice(name, start, stop))
             free -= stop - start
             start = stop

@@ -120,9 +120,9 @@ def gpus(config: Config) -> int:
 
 
 def scratch_mb(config: Config) -> int:
-    """An extraction job's scratch disk (``scratch_budget_gb`` in MiB): the most its raw
-    activations spill at once (:func:`repgeom.reduce.plan_passes`), and its ``disk_mb``."""
-    return max(1, round(float(config["scratch_budget_gb"]) * 1024))
+    """An extraction job's scratch disk (``scratch_budget_gb`` in MB, 10⁶ bytes): the most its
+    raw activations spill at once (:func:`repgeom.reduce.plan_passes`), and its ``disk_mb``."""
+    return max(1, round(float(config["scratch_budget_gb"]) * 1000))
 
 
 def distance_stimsets(config: Config) -> list[str]:

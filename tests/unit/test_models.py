@@ -208,3 +208,37 @@ def test_bad_images_are_rejected():
     bad[0, 0, 0, 0] = np.inf
     with pytest.raises(InvalidInputError, match="NaN/inf"):
         extract_reduced(model, bad, {"stem": "maxpool"})
+
+
+def test_narrow_layers_are_never_split_and_stay_exact(rng, tmp_path):
+    """More stimuli than units in the pooled layers: they reduce through the Gram of columns,
+    whole, in whichever pass they fit, while the wide conv map is split; everything equals
+    the one-pass, in-memory extraction."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.AdaptiveAvgPool2d(1),
+        torch.nn.Flatten(),
+        torch.nn.Linear(4, 3),
+    ).eval()
+    images = rng.random((30, 3, 8, 8)).astype(np.float32)
+    layers = {"conv": "1", "pool": "3", "fc": "4"}  # 256, 4 and 3 units
+    one = extract_reduced(net, images, layers, batch_size=7, keep_raw=True)
+    budget = 30 * 4 * 100  # 100 units a pass: conv over three passes, pool and fc whole
+    split = extract_reduced(
+        net,
+        images,
+        layers,
+        batch_size=7,
+        keep_raw=True,
+        scratch_dir=tmp_path,
+        scratch_budget=budget,
+        in_memory_bytes=0,
+    )
+    for name, (red, raw) in one.items():
+        other, other_raw = split[name]
+        np.testing.assert_array_equal(other_raw, raw)
+        gram = raw.astype(np.float64) @ raw.T.astype(np.float64)
+        np.testing.assert_allclose(other.features @ other.features.T, gram, rtol=1e-10)
+        assert other.n_components == red.n_components == min(30, raw.shape[1])

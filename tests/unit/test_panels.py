@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
 
 from repgeom.figures import panels  # noqa: E402
 
@@ -26,8 +27,10 @@ PAPER = [
     [
         ("resnet18_sup_s02", "resnet18_sup"),
         ("alexnet_seed3", "alexnet"),
-        ("vgg16-1", "vgg16"),
+        ("vgg16-s1", "vgg16"),
         ("resnet18", "resnet18"),  # the 18 is part of the name, not a seed
+        ("squeezenet1_1", "squeezenet1_1"),
+        ("vit_b_16", "vit_b_16"),
         ("v1_photos", "v1_photos"),
     ],
 )
@@ -49,7 +52,7 @@ def test_many_models_share_their_familys_colour_and_the_key_lists_families():
     for a in PAPER:
         for b in PAPER:
             assert (colors[a] == colors[b]) == (family[a] == family[b])
-    assert colors["v1"] not in {colors[m] for m in PAPER}
+    assert to_hex(colors["v1"]) not in {to_hex(colors[m]) for m in PAPER}
     key = panels.colour_key([*PAPER, "v1"], ["v1"])
     assert [label for label, _ in key] == [
         "resnet18 (11 seeds)",
@@ -74,3 +77,11 @@ def test_matrix_ticks_label_families_past_twenty_models():
         "resnet18_simclr",
     ]
     plt.close(fig)
+
+
+def test_brain_colours_stay_apart_from_any_number_of_families():
+    models = [f"arch{k}_s{i}" for k in range(18) for i in range(2)]  # 18 families, 36 models
+    colors = panels.model_colors([*models, "v1", "it"], brains=["v1", "it"])
+    brains = {to_hex(colors["v1"]), to_hex(colors["it"])}
+    assert not brains & {to_hex(colors[m]) for m in models}
+    assert len({to_hex(colors[m]) for m in models}) == 16  # the wide palette, then repeats

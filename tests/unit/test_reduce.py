@@ -156,7 +156,7 @@ def test_bad_input_is_rejected(rng):
         acc.raw()
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     n_stimuli=st.integers(1, 50),
     widths=st.lists(st.integers(1, 400), min_size=1, max_size=6),
@@ -166,27 +166,39 @@ def test_bad_input_is_rejected(rng):
 def test_passes_cover_every_unit_once_within_the_budget(
     n_stimuli, widths, budget_units, in_memory_units
 ):
+    """Every unit in exactly one slice, in order; each pass's disk share within the budget;
+    layers that fit in RAM whole in the first pass; narrow layers (fewer units than stimuli)
+    never split, and an error when one cannot fit; a pass starts only when the next piece
+    does not fit the last one."""
     layers = {f"l{i}": w for i, w in enumerate(widths)}
     per_unit = n_stimuli * 4
     budget, in_memory = budget_units * per_unit, in_memory_units * per_unit
+    on_disk = {n for n, w in layers.items() if w > in_memory_units}
+    if any(layers[n] < n_stimuli and layers[n] > budget_units for n in on_disk):
+        with pytest.raises(ConfigError, match="not split.*raise scratch_budget_gb"):
+            plan_passes(n_stimuli, layers, budget_bytes=budget, in_memory_bytes=in_memory)
+        return
     passes = plan_passes(n_stimuli, layers, budget_bytes=budget, in_memory_bytes=in_memory)
     for name, width in layers.items():
         pieces = [p for unit_slices in passes for p in unit_slices if p.layer == name]
         assert pieces[0].start == 0 and pieces[-1].stop == width  # in order, no gap or overlap
         assert all(a.stop == b.start for a, b in zip(pieces, pieces[1:], strict=False))
         assert all(p.width > 0 for p in pieces)
-        if width <= in_memory_units:
+        if name not in on_disk:
             assert pieces == [UnitSlice(name, 0, width)] and pieces[0] in passes[0]
-    on_disk = sum(w for w in widths if w > in_memory_units)
-    for unit_slices in passes:
-        held = sum(p.width for p in unit_slices if layers[p.layer] > in_memory_units)
-        assert held <= budget_units
-    assert len(passes) == max(1, -(-on_disk // budget_units))  # no pass more than needed
+        elif width < n_stimuli:
+            assert pieces == [UnitSlice(name, 0, width)]
+    held = [sum(p.width for p in unit_slices if p.layer in on_disk) for unit_slices in passes]
+    assert all(h <= budget_units for h in held)
+    for k in range(1, len(passes)):
+        assert held[k - 1] + passes[k][0].width > budget_units  # the next piece did not fit
 
 
 def test_a_budget_below_one_unit_is_an_error():
-    with pytest.raises(ConfigError, match="raise scratch_budget_gb"):
+    with pytest.raises(ConfigError, match="cannot hold one unit of 1,000 stimuli"):
         plan_passes(1000, {"wide": 10**6}, budget_bytes=3_999, in_memory_bytes=0)
+    with pytest.raises(ConfigError, match=r"layer 'pool' \(512 units, fewer than the 1,000"):
+        plan_passes(1000, {"pool": 512}, budget_bytes=4_000 * 511, in_memory_bytes=0)
     assert plan_passes(1000, {"pool": 512}, budget_bytes=0) == [[UnitSlice("pool", 0, 512)]]
 
 

@@ -36,7 +36,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from repgeom import paths, selection, store
 from repgeom.figures import style
 from repgeom.figures.base import Config, Figure
-from repgeom.figures.panels import MAX_MODEL_COLOURS, model_colors
+from repgeom.figures.panels import MAX_MODEL_COLOURS, colour_key, model_colors, model_family
 from repgeom.layer_table import MIN_WITHIN_LAYER, statistics
 
 __all__ = ["FIGURE", "draw_tables", "from_table", "render", "statistics", "store_tables"]
@@ -102,13 +102,20 @@ def store_tables(dim, enc, ed_stimset: str | None = None) -> dict[str, pd.DataFr
     return tables
 
 
-def _colour_key(tables: Sequence[pd.DataFrame]) -> tuple[str, dict[str, Any]]:
-    """The column colour encodes (model, else past MAX_MODEL_COLOURS models the architecture,
-    else training) and its colours."""
-    for column in ("model", "architecture", "training"):
+def _colour_key(
+    tables: Sequence[pd.DataFrame],
+) -> tuple[str, dict[str, Any], list[tuple[str, Any]]]:
+    """The column colour encodes, its colours and its key entries: the model (by family past
+    MAX_MODEL_COLOURS models, as in every figure: :func:`panels.colour_key`), else, when even
+    the families are too many (a published table's names), the architecture, else training."""
+    models = list(dict.fromkeys(v for t in tables for v in t["model"].astype(str)))
+    if len({model_family(m) for m in models}) <= MAX_MODEL_COLOURS:
+        return "model", model_colors(models), colour_key(models)
+    for column in ("architecture", "training"):
         values = list(dict.fromkeys(v for t in tables for v in t[column].astype(str)))
         if len(values) <= MAX_MODEL_COLOURS or column == "training":
-            return column, model_colors(values)
+            colours = model_colors(values)
+            return column, colours, list(colours.items())
     raise AssertionError("unreachable")
 
 
@@ -179,12 +186,11 @@ def _draw_row(axes, title: str, table: pd.DataFrame, stats, key, colours, marker
     return with_depth
 
 
-def _legend(fig, key: str, colours, markers, with_depth: bool, slot=None) -> None:
+def _legend(fig, key: str, entries, markers, with_depth: bool, slot=None) -> None:
     """The key of every encoding (colour, marker, size): in ``slot`` (an unused panel) when
     there is one, else beside the panels."""
     handles = [
-        Line2D([], [], ls="", marker="o", color=c, label=name, markersize=6)
-        for name, c in colours.items()
+        Line2D([], [], ls="", marker="o", color=c, label=name, markersize=6) for name, c in entries
     ]
     handles += [Line2D([], [], ls="", label="marker: training", marker="")]
     handles += [
@@ -239,7 +245,7 @@ def draw_tables(
         from repgeom.errors import InvalidInputError
 
         raise InvalidInputError("no layer has both an ED and an encoding score; nothing to draw")
-    key, colours = _colour_key(frames)
+    key, colours, entries = _colour_key(frames)
     kinds = list(dict.fromkeys(k for t in frames for k in t["training"].astype(str)))
     markers = style.model_markers(kinds)
     n_panels = 2 + max(t["training"].nunique() for t in frames)
@@ -259,7 +265,7 @@ def draw_tables(
         all_stats[title] = stats
         with_depth |= _draw_row(row, title, table, stats, key, colours, markers, ylabel)
     spare = [ax for ax in axes.ravel() if not ax.get_visible()]
-    _legend(fig, key, colours, markers, with_depth, spare[0] if spare else None)
+    _legend(fig, key, entries, markers, with_depth, spare[0] if spare else None)
     fig.suptitle("Effective dimensionality vs encoding performance")
     return style.save(fig, out_stem, inputs, tables=tables_from), all_stats
 

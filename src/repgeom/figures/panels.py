@@ -30,8 +30,9 @@ MAX_MODEL_COLOURS = 20
 
 
 def model_family(name: str) -> str:
-    """A model's name without a trailing seed (``_s2``, ``_seed2``, ``-2``, ``_02``)."""
-    return re.sub(r"[_-](?:s|seed)?\d+$", "", name) or name
+    """A model's name without a trailing seed (``_s2``, ``_seed2``, ``-s02``); numbers that
+    are part of the name stay (``vit_b_16``, ``squeezenet1_1``)."""
+    return re.sub(r"[_-](?:s|seed)\d+$", "", name) or name
 
 
 def _colour_names(models: Sequence[str], brains: Sequence[str]) -> dict[str, str]:
@@ -52,7 +53,9 @@ def model_colors(models: Sequence[str], brains: Sequence[str] = ()) -> dict[str,
     stands_for = _colour_names(unique, brains)
     keys = sorted(set(stands_for.values()))
     base = [c for i, c in enumerate(plt.get_cmap("tab10").colors) if i not in (6, 7)]
-    palette = base if len(keys) <= len(base) else list(plt.get_cmap("tab20").colors)
+    # tab20 without its pinks and greys (12–15): the brains' colours
+    wide = [c for i, c in enumerate(plt.get_cmap("tab20").colors) if i not in (12, 13, 14, 15)]
+    palette = base if len(keys) <= len(base) else wide
     by_key = {k: palette[i % len(palette)] for i, k in enumerate(keys)}
     by_name = {m: by_key[k] for m, k in stands_for.items()}
     brain_order = [m for m in unique if m not in stands_for]
@@ -73,7 +76,8 @@ def colour_key(models: Sequence[str], brains: Sequence[str] = ()) -> list[tuple[
     for model, key in stands_for.items():
         if key not in seen:
             seen.add(key)
-            label = key if key == model else f"{key} ({counts[key]} seeds)"
+            many = "seeds" if counts[key] > 1 else "seed"
+            label = key if key == model else f"{key} ({counts[key]} {many})"
             entries.append((label, colors[model]))
     return entries + [(m, colors[m]) for m in colors if m not in stands_for]
 

@@ -21,6 +21,7 @@ import logging
 import os
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Literal
 
@@ -221,6 +222,8 @@ def extract_reduced(
         raise InvalidInputError(
             f"images have shape {images.shape}; expected (n_stimuli, 3, height, width)"
         )
+    if images.shape[0] == 0:
+        raise InvalidInputError("no images to extract from (0 stimuli)")
     if not np.isfinite(images[:1]).all():
         raise InvalidInputError("images hold NaN/inf values; rebuild the stimulus set")
     model = model.to(device).eval()
@@ -234,36 +237,41 @@ def extract_reduced(
     for name, width in widths.items():
         log.info("layer %s: %d units per stimulus", name, width)
     if len(passes) > 1:
+        spill = [w for w in widths.values() if n_stimuli * 4 * w > in_memory_bytes]
         log.info(
-            "%d passes over the stimuli: the layers would spill %.2f GB, the budget is %.2f GB",
+            "%d passes over the stimuli: the layers would spill %.2f GB to disk, the budget "
+            "is %.2f GB",
             len(passes),
-            n_stimuli * 4 * sum(widths.values()) / 1e9,
+            n_stimuli * 4 * sum(spill) / 1e9,
             scratch_budget / 1e9,
         )
     layer_grams = {name: _LayerGram(n_stimuli, widths[name], keep_raw) for name in layers}
     for number, unit_slices in enumerate(passes, 1):
-        accumulators = {
-            piece: GramAccumulator(
-                n_stimuli,
-                piece.width,
-                scratch_dir=scratch_dir,
-                in_memory_bytes=in_memory_bytes,
-                keep_raw=keep_raw,
-            )
-            for piece in unit_slices
-        }
+        accumulators: dict[UnitSlice, GramAccumulator] = {}
         try:
+            for piece in unit_slices:
+                accumulators[piece] = GramAccumulator(
+                    n_stimuli,
+                    piece.width,
+                    scratch_dir=scratch_dir,
+                    in_memory_bytes=in_memory_bytes,
+                    keep_raw=keep_raw,
+                )
             wanted = [name for name in layers if any(p.layer == name for p in unit_slices)]
             extractor = _extractor(model, layers, wanted)
             desc = "extract" if len(passes) == 1 else f"extract (pass {number}/{len(passes)})"
+            batches = _layer_rows(
+                extractor, images, wanted, policy, batch_size, desc, device, progress
+            )
             # The spill of batch b (copies, row sums, file writes: numpy and file I/O release
             # the GIL) runs in a second thread while the model computes batch b + 1; one batch
             # in flight at a time, so memory holds at most two batches of rows.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="spill") as spill:
+            with (
+                closing(batches),
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="spill") as spill,
+            ):
                 pending: Future[None] | None = None
-                for rows in _layer_rows(
-                    extractor, images, wanted, policy, batch_size, desc, device, progress
-                ):
+                for rows in batches:
                     if pending is not None:
                         pending.result()
                     pending = spill.submit(_spill, accumulators, rows)
@@ -303,8 +311,10 @@ class _LayerGram:
         if piece.width == self.n_units:
             self.reduced = acc.finalize()
             return
-        gram = acc.gram()
-        self.gram = gram if self.gram is None else self.gram + gram
+        if self.gram is None:
+            self.gram = acc.gram()
+        else:
+            self.gram += acc.gram()
         self.row_sum += acc.row_sum
 
     def finalize(self) -> tuple[Reduced, np.ndarray | None]:

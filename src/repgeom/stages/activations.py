@@ -85,7 +85,7 @@ def activations_stage(
             device=device,
             scratch_dir=scratch,
             keep_raw=spec["store_raw"],
-            **({"scratch_budget": scratch_mb * 2**20} if scratch_mb else {}),
+            **({"scratch_budget": scratch_mb * 10**6} if scratch_mb else {}),
         )
     written = []
     for index, (layer, (red, raw)) in enumerate(reduced.items()):
@@ -202,7 +202,7 @@ STAGE = Stage(
             "{resources.disk_mb}",
             type=int,
             required=False,
-            help="most MiB of raw activations spilled to disk at once",
+            help="most MB (10⁶ bytes) of raw activations spilled to disk at once",
         ),
     ),
 )

@@ -11,6 +11,7 @@ from typing import Any
 import xarray as xr
 
 from repgeom import paths, selection, store
+from repgeom.errors import InvalidInputError
 from repgeom.stages.base import Arg, Config, Stage
 from repgeom.stages.encoding import encoding_spec
 
@@ -20,13 +21,17 @@ def combine_encoding(
     spec: Mapping[str, Any],
     out: str | os.PathLike[str],
 ) -> Path:
-    """Join encoding stores of disjoint models along ``model``, models in sorted order (as one
+    """Join one-model encoding stores along ``model``, models in sorted order (as one
     store over every folder would have them). Layers are the union in first-seen order (NaN
     where a model has no such layer); what does not depend on the model (ceilings, neuroids,
     stimuli used) must agree between the parts, and is kept once."""
-    datasets = sorted(
-        (store.read(p, "encoding") for p in parts), key=lambda d: str(d[store.MODEL].values[0])
-    )
+    datasets = [store.read(p, "encoding") for p in parts]
+    for path, ds in zip(parts, datasets, strict=True):
+        if ds.sizes[store.MODEL] != 1:
+            raise InvalidInputError(
+                f"{path}: {ds.sizes[store.MODEL]} models; each part holds one model's layers"
+            )
+    datasets.sort(key=lambda d: str(d[store.MODEL].values[0]))
     layers = list(dict.fromkeys(str(v) for d in datasets for v in d[store.LAYER].values))
     joined = xr.concat(
         [d.reindex({store.LAYER: layers}) for d in datasets],
