@@ -302,9 +302,16 @@ def write(ds: xr.Dataset, path: str | os.PathLike[str], schema: str) -> Path:
     then renamed over ``path`` with :func:`os.replace`. A reader therefore sees either the old
     file, no file, or the complete new one, never a partial write, even if the process is
     killed.
+
+    The on-disk encodings that variables read from other files carry are dropped: a string
+    coordinate read as fixed-width characters (e.g. 11 for ``alexnet_s00``) would otherwise
+    cut longer names joined to it (``resnet18_s00`` → ``resnet18_s0``).
     """
     path = Path(path)
     check(ds, schema, source=path)
+    ds = ds.copy(deep=False)
+    for variable in ds.variables.values():
+        variable.encoding = {}
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4")
     return path

@@ -101,7 +101,7 @@ def test_per_model_encoding_stores_join_into_the_one_store(stimuli, tmp_path):
 
     other = {**SPEC, "model": {**SPEC["model"], "seed": 1, "layers": ["block2", "pool"]}}
     activations_stage("g", "r18", {**SPEC, "store_raw": False}, stimuli, tmp_path / "a")
-    activations_stage("g", "b18", {**other, "store_raw": False}, stimuli, tmp_path / "b")
+    activations_stage("g", "z18_long", {**other, "store_raw": False}, stimuli, tmp_path / "b")
     neural = simulate_v1(store.read(stimuli, "stimuli"), n_neuroids=4, n_repetitions=3, name="v1")
     neural.attrs.update(store.provenance("neural"))
     path = store.write(neural, tmp_path / "v1.nc", "neural")
@@ -111,7 +111,7 @@ def test_per_model_encoding_stores_join_into_the_one_store(stimuli, tmp_path):
     )
     parts = [encoding_stage([path], [tmp_path / m], spec, tmp_path / f"{m}.nc") for m in ("b", "a")]
     joined = store.read(combine_encoding(parts, spec, tmp_path / "joined.nc"))
-    assert list(joined["model"].values) == ["b18", "r18"]
+    assert list(joined["model"].values) == ["r18", "z18_long"]  # names of any length
     assert sorted(joined["layer"].values) == sorted(whole["layer"].values)
     joined = joined.reindex(layer=whole["layer"].values)
     for name in ("pearson_r", "median_normalized_r", "layer_depth", "ceiling", "n_stimuli_used"):
