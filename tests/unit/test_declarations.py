@@ -41,7 +41,8 @@ def test_the_cli_parses_what_each_rule_passes():
         words = stage.shell.split(" 2> ")[0].split()[1:]  # drop {params.py} and the log
         argv = [re.sub(r"\{.*\}", "x", w) if "{" in w else w for w in words]
         previous = ["", *argv[:-1]]
-        argv = ["2" if flag == "--threads" else a for flag, a in zip(previous, argv, strict=True)]
+        numbers = {f"--{arg.name}" for arg in stage.args if arg.type is int}
+        argv = ["2" if flag in numbers else a for flag, a in zip(previous, argv, strict=True)]
         args = parser.parse_args(argv)
         assert args.func == stage.main
 
