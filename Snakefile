@@ -23,8 +23,14 @@ wildcard_constraints:
 include: "workflow/rules/common.smk"
 
 
-# results/, figures/ and logs/ (and .snakemake/) go to the config's output_dir
-workdir: repgeom_config.output_dir(config)
+# results/, figures/ and logs/ (and .snakemake/) go to the config's output_dir, or to
+# --directory when given (the same folder for the main process and for cluster jobs)
+RUN_DIR = repgeom_config.run_dir(
+    config, main_process=workflow.is_main_process, directory=workflow.overwrite_workdir
+)
+
+
+workdir: RUN_DIR
 
 
 # A run killed earlier left Snakemake's lock behind: resume without `--unlock` when no other

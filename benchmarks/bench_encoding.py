@@ -5,6 +5,12 @@ Problem (the encoding issue): a 100,000-unit layer on 2,000 stimuli predicting 5
 once on the raw float32 features and once on ``Z = U S`` from :func:`repgeom.reduce.reduce`
 (its cost included). Scores must agree to 1e-6. Each path runs in its own process so its
 peak RSS is its own. Results: ``benchmarks/out/bench_encoding.json``. Not a test.
+
+``--solvers``: the ridge solver itself at the paper config's shapes (1,368 stimuli, reduced
+features of 64–2,048 columns, 200 neuroids, 3 outer × 3 inner folds, 17 alphas):
+repgeom's SVD ridge (:func:`repgeom.encoding.ridge_cv`, what ``fit_encoding`` runs on the numpy
+backend) against himalaya's ``RidgeCV`` in the same process, same data, with the largest
+difference in held-out r. Results: ``benchmarks/out/bench_encoding_solvers.json``.
 """
 
 from __future__ import annotations
@@ -52,16 +58,69 @@ def run(mode: str, path: str) -> dict:
     }
 
 
+def solvers(n: int, widths: list[int], k: int, repeats: int = 2) -> dict:
+    """Seconds per ``fit_encoding`` call with repgeom's SVD ridge and with himalaya RidgeCV."""
+    from unittest import mock
+
+    from himalaya.ridge import RidgeCV
+
+    from repgeom import encoding
+
+    def himalaya_ridge(X_train, Y_train, X_test, *, alphas, cv, fit_intercept):
+        est = RidgeCV(alphas=np.asarray(alphas), cv=cv, fit_intercept=fit_intercept)
+        est.fit(X_train, Y_train)
+        return est.predict(X_test), est.best_alphas_, est.cv_scores_
+
+    rows = []
+    for p in widths:
+        rng = np.random.default_rng(p)
+        latent = rng.standard_normal((n, 20))
+        X = latent @ rng.standard_normal((20, p)) + rng.standard_normal((n, p))
+        Y = latent @ rng.standard_normal((20, k)) + 3.0 * rng.standard_normal((n, k))
+        times, r = {}, {}
+        for name, solver in (("repgeom", encoding.ridge_cv), ("himalaya", himalaya_ridge)):
+            with mock.patch.object(encoding, "ridge_cv", solver):
+                best = float("inf")
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    result = encoding.fit_encoding(X, Y, cv=3, outer_cv=3)
+                    best = min(best, time.perf_counter() - start)
+            times[name], r[name] = best, result.pearson_r
+        rows.append(
+            {
+                "shape": [n, p, k],
+                "repgeom_s": round(times["repgeom"], 3),
+                "himalaya_s": round(times["himalaya"], 3),
+                "speedup": round(times["himalaya"] / times["repgeom"], 1),
+                "max_abs_difference_in_r": float(np.max(np.abs(r["repgeom"] - r["himalaya"]))),
+            }
+        )
+        print(rows[-1], flush=True)
+    return {"benchmark": "ridge solver: repgeom SVD ridge vs himalaya RidgeCV", "runs": rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-stimuli", type=int, default=2000)
     parser.add_argument("--n-units", type=int, default=100_000)
     parser.add_argument("--n-neuroids", type=int, default=500)
+    parser.add_argument(
+        "--solvers", action="store_true", help="compare the ridge solvers (see above)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run(args.child, args.data)))
+        return
+    if args.solvers:
+        import himalaya
+
+        report = solvers(1368, [64, 256, 512, 1024], 200)
+        out = write_report(
+            "bench_encoding_solvers", {**report, **environment(himalaya=himalaya.__version__)}
+        )
+        print(f"wrote {out}")
         return
     folder = tempfile.mkdtemp(dir=os.environ.get("REPGEOM_SCRATCH"))
     path = os.path.join(folder, "data.npz")

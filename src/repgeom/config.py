@@ -244,6 +244,24 @@ def output_dir(config: Mapping[str, Any]) -> Path:
     return Path(os.environ.get(LAUNCH_DIR, os.getcwd())) / config.get("output_dir", ".")
 
 
+#: The environment variable through which the workflow's jobs learn the run's folder.
+RUN_DIR = "REPGEOM_RUN_DIR"
+
+
+def run_dir(
+    config: Mapping[str, Any], *, main_process: bool = True, directory: str | None = None
+) -> Path:
+    """The folder a run writes to: Snakemake's ``--directory`` when given (it overrides the
+    Snakefile's ``workdir:``, hence ``output_dir``), else :func:`output_dir`. The main process
+    exports it in ``$REPGEOM_RUN_DIR`` and jobs read it back: a cluster job re-evaluates the
+    Snakefile without ``--directory`` and would otherwise write under ``output_dir`` while the
+    main process looks for its outputs in ``--directory``."""
+    if main_process or RUN_DIR not in os.environ:
+        folder = Path(directory).resolve() if directory else output_dir(config)
+        os.environ[RUN_DIR] = str(folder)
+    return Path(os.environ[RUN_DIR])
+
+
 def _is_file_setting(weights: str) -> bool:
     """Whether a model's ``weights`` names a file (rather than untrained or a torchvision
     weights name such as ``DEFAULT``)."""

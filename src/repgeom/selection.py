@@ -242,6 +242,11 @@ def dsa_sets(config: Config) -> list[str]:
     return [*clipsets, *([paths.DSA_TUTORIAL] if tutorial else [])]
 
 
+def _chosen(config: Config, stimset: str, models: Sequence[str] | None) -> list[str]:
+    """``models``, or by default every model extracted on ``stimset``."""
+    return models_on(config, stimset) if models is None else list(models)
+
+
 def representation_files(
     config: Config, stimset: str, models: Sequence[str] | None = None
 ) -> dict[str, list[str]]:
@@ -251,7 +256,7 @@ def representation_files(
     return {
         "activations": [
             paths.LAYER.format(stimset=stimset, model=m, layer=layer)
-            for m in (models_on(config, stimset) if models is None else models)
+            for m in _chosen(config, stimset, models)
             for layer in config["models"][m]["layers"]
         ],
         "neural": [paths.NEURAL.format(neural=n) for n in neural_on(config, stimset)],
@@ -266,7 +271,7 @@ def representation_inputs(
     return {
         "activations": [
             paths.ACTIVATIONS.format(stimset=stimset, model=m)
-            for m in (models_on(config, stimset) if models is None else models)
+            for m in _chosen(config, stimset, models)
         ],
         "neural": representation_files(config, stimset)["neural"],
     }

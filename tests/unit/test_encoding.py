@@ -1,7 +1,15 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
+from sklearn.model_selection import ShuffleSplit
 
-from repgeom.encoding import fit_encoding, noise_ceiling, pearson_r, pearson_r_complete
+from repgeom.encoding import (
+    fit_encoding,
+    noise_ceiling,
+    pearson_r,
+    pearson_r_complete,
+    ridge_cv,
+)
 from repgeom.errors import InvalidInputError, ShapeMismatchError
 from repgeom.neural import simulate_v1
 from repgeom.stimuli import gratings
@@ -118,3 +126,42 @@ def test_pearson_r_complete_uses_the_rows_both_hold(rng):
     np.testing.assert_allclose(r[0], np.corrcoef(a[keep, 0], b[keep, 0])[0, 1], rtol=1e-12)
     np.testing.assert_allclose(r[1], np.corrcoef(a[:, 1], b[:, 1])[0, 1], rtol=1e-12)
     assert np.isnan(r[2])  # 2 rows in common: no correlation
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    n_features=st.integers(1, 30),
+    n_targets=st.integers(1, 6),
+    fit_intercept=st.booleans(),
+    shuffled=st.booleans(),
+)
+def test_ridge_cv_is_himalaya_ridgecv(seed, n_features, n_targets, fit_intercept, shuffled):
+    """repgeom's SVD ridge gives himalaya RidgeCV's alphas, cv scores and predictions (the
+    numpy backend's ridge runs through it); rank-deficient X (repeated columns) included."""
+    from himalaya.ridge import RidgeCV
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((60, n_features)) * rng.uniform(0.1, 10, n_features) + 3.0
+    if n_features > 2:
+        X[:, -1] = X[:, 0]
+    Y = X @ rng.standard_normal((n_features, n_targets)) + 5 * rng.standard_normal((60, n_targets))
+    X_test = rng.standard_normal((15, n_features)) + 3.0
+    alphas = np.logspace(-3, 5, 9)
+    cv = ShuffleSplit(4, test_size=0.25, random_state=seed) if shuffled else 4
+    ours = ridge_cv(X, Y, X_test, alphas=alphas, cv=cv, fit_intercept=fit_intercept)
+    ref = RidgeCV(alphas=alphas, cv=cv, fit_intercept=fit_intercept).fit(X, Y)
+    # himalaya returns exp(−log α): the grid value to rounding; ours is the grid value
+    np.testing.assert_allclose(ours[1], ref.best_alphas_, rtol=1e-12)
+    np.testing.assert_allclose(ours[2], ref.cv_scores_, rtol=1e-9)
+    np.testing.assert_allclose(ours[0], ref.predict(X_test), rtol=1e-8, atol=1e-8)
+
+
+def test_fit_encoding_ridge_is_himalaya_on_every_backend(v1):
+    """The numpy path (repgeom's SVD ridge) and himalaya's torch backend agree."""
+    Y = v1["responses"].values.mean(axis=1)
+    X = _true_features(v1)
+    a = fit_encoding(X, Y, backend="numpy", fit_intercept=True, cv=3, outer_cv=3)
+    b = fit_encoding(X, Y, backend="torch", fit_intercept=True, cv=3, outer_cv=3)
+    np.testing.assert_allclose(a.best_alphas, b.best_alphas, rtol=1e-6)
+    np.testing.assert_allclose(a.pearson_r, b.pearson_r, atol=1e-6)

@@ -8,6 +8,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 
@@ -85,3 +86,18 @@ def test_brain_colours_stay_apart_from_any_number_of_families():
     brains = {to_hex(colors["v1"]), to_hex(colors["it"])}
     assert not brains & {to_hex(colors[m]) for m in models}
     assert len({to_hex(colors[m]) for m in models}) == 16  # the wide palette, then repeats
+
+
+def test_matrix_ticks_skip_runs_too_short_for_a_label_and_name_them():
+    """A run of one row beside other short runs gets no tick of its own (labels would
+    overlap); the axis names the unlabelled runs in order, and the long runs keep theirs."""
+    groups = ["a"] * 40 + ["b"] * 40 + ["c"] * 2 + ["d"] * 1 + ["e"] * 2 + ["brain"] * 1
+    fig, ax = plt.subplots()
+    panels.group_ticks(ax, groups)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[:2] == ["a", "b"] and len(labels) < 6
+    hidden = [g for g in dict.fromkeys(groups) if g not in labels]
+    assert ax.get_xlabel() == "unlabelled blocks, in order: " + ", ".join(hidden)
+    ticks = ax.get_yticks()
+    assert np.diff(ticks).min() >= panels.MIN_LABEL_SPACING * len(groups)
+    plt.close(fig)

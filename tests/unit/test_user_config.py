@@ -275,3 +275,20 @@ def test_output_dir_is_relative_to_the_launch_directory(tmp_path, monkeypatch):
         assert cfg.output_dir({"output_dir": "runs/a"}) == tmp_path / "runs/a"
     finally:
         os.environ.pop(cfg.LAUNCH_DIR, None)
+
+
+def test_run_dir_is_the_main_process_folder_in_every_job(tmp_path, monkeypatch):
+    """Snakemake's --directory overrides the Snakefile's workdir (output_dir) in the main
+    process only; a cluster job re-reads the Snakefile without it and must land in the same
+    folder, not under output_dir."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(cfg.RUN_DIR, raising=False)
+    monkeypatch.delenv(cfg.LAUNCH_DIR, raising=False)
+    config = {"output_dir": "runs/a"}
+    assert cfg.run_dir(config) == tmp_path / "runs/a"  # no --directory: output_dir
+    given = tmp_path / "elsewhere"
+    assert cfg.run_dir(config, directory=str(given)) == given
+    # a job: no --directory of its own, the main process's folder from the environment
+    assert cfg.run_dir(config, main_process=False) == given
+    monkeypatch.delenv(cfg.RUN_DIR)
+    assert cfg.run_dir(config, main_process=False) == tmp_path / "runs/a"

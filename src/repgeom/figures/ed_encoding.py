@@ -45,6 +45,8 @@ __all__ = ["FIGURE", "draw_tables", "from_table", "render", "statistics", "store
 SMALL = style.MIN_FONT_PT
 #: Panels to a row (the figure is a double column wide) and the height of a row, in inches.
 N_COLS, PANEL_H = 2, 2.5
+#: Most key lines in one column of a spare panel slot (more: two columns).
+LEGEND_ROWS = 12
 
 
 def _fmt_p(p: float) -> str:
@@ -192,14 +194,14 @@ def _legend(fig, key: str, entries, markers, with_depth: bool, slot=None) -> Non
     handles = [
         Line2D([], [], ls="", marker="o", color=c, label=name, markersize=6) for name, c in entries
     ]
-    handles += [Line2D([], [], ls="", label="marker: training", marker="")]
-    handles += [
+    others = [Line2D([], [], ls="", label="marker: training", marker="")]
+    others += [
         Line2D([], [], ls="", marker=m, color="0.3", label=kind, markersize=6)
         for kind, m in markers.items()
     ]
     if with_depth:
-        handles += [Line2D([], [], ls="", label="size: relative depth", marker="")]
-        handles += [
+        others += [Line2D([], [], ls="", label="size: relative depth", marker="")]
+        others += [
             Line2D(
                 [],
                 [],
@@ -211,13 +213,21 @@ def _legend(fig, key: str, entries, markers, with_depth: bool, slot=None) -> Non
             )
             for d in (0.0, 0.5, 1.0)
         ]
-    where = {"loc": "outside right upper"}
-    if slot is not None:
+    owner, where, ncols = fig, {"loc": "outside right upper"}, 1
+    if slot is not None:  # the key of the slot's axes moves with it when the layout settles
         slot.set_visible(True)
         slot.axis("off")
-        where = {"loc": "center", "bbox_to_anchor": slot.get_position()}
-    fig.legend(
-        handles=handles,
+        owner, where = slot, {"loc": "upper center", "bbox_to_anchor": (0.5, 1.0)}
+        if len(handles) + len(others) > LEGEND_ROWS:
+            # two columns, colours | markers and sizes: one column would run out of the slot
+            rows = max(len(handles), len(others))
+            blank = Line2D([], [], ls="", marker="", label=" ")
+            handles += [blank] * (rows - len(handles))
+            others += [blank] * (rows - len(others))
+            ncols = 2
+    owner.legend(
+        handles=handles + others,
+        ncols=ncols,
         title=f"colour: {key}",
         fontsize=SMALL,
         title_fontsize=8,

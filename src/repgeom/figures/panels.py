@@ -104,11 +104,33 @@ def group_ticks(
             ax.axvline(b - 0.5, color=color, lw=0.6)
         if y:
             ax.axhline(b - 0.5, color=color, lw=0.6)
+    shown = _spaced(centres, [b - a for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+    ticks = [centres[i] for i in shown]
+    labels = [names[i] for i in shown]
     if x:
-        ax.set_xticks(centres, names, rotation=90)
+        ax.set_xticks(ticks, labels, rotation=90)
     if y:
-        ax.set_yticks(centres, names)
+        ax.set_yticks(ticks, labels)
+    hidden = [names[i] for i in range(len(names)) if i not in shown]
+    if hidden:  # runs too short for a label of their own are named, in order, below
+        ax.set_xlabel("unlabelled blocks, in order: " + ", ".join(hidden), wrap=True)
     ax.tick_params(length=0)
+
+
+#: A group label needs at least this fraction of a matrix's side (about one line of 7.5 pt
+#: text on a matrix 1.6 inches wide).
+MIN_LABEL_SPACING = 1 / 16
+
+
+def _spaced(centres: Sequence[float], sizes: Sequence[int]) -> list[int]:
+    """Indices of the runs that get a label: the longest first, each at least
+    :data:`MIN_LABEL_SPACING` of the side away from every label kept before it."""
+    gap = MIN_LABEL_SPACING * sum(sizes)
+    kept: list[int] = []
+    for i in sorted(range(len(centres)), key=lambda i: -sizes[i]):
+        if all(abs(centres[i] - centres[j]) >= gap for j in kept):
+            kept.append(i)
+    return sorted(kept)
 
 
 def heatmap(

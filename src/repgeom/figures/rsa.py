@@ -68,7 +68,7 @@ def render(
         second_ds["dissimilarity"].values,
         [str(n) for n in second[store.REP_A].values],
         "second-order RDM",
-        f"1 − {style.metric_label(second_ds)}",
+        f"1 − {style.metric_label(second_ds)}".replace(" (", "\n(", 1),  # fits beside the bar
         groups=[str(m) for m in second[f"{store.REP_A}_model"].values],
     )
     panels.mds_map(ax_map, second_ds, "MDS of the second-order RDM")
