@@ -86,13 +86,15 @@ def render(
         ax_alpha.set(ylabel="power-law α", xlabel="relative layer depth")
     for ax, title in zip(
         axes[0],
-        ("a  eigenspectra", "b  effective dimensionality", "c  power-law exponent"),
+        ("a  eigenspectra", "b  effective dim. (ED)", "c  power-law exponent"),
         strict=True,
     ):
         ax.set_title(title, loc="left")
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
-    cax = axes[0, 0].inset_axes([0.1, 0.1, 0.45, 0.06])
+    cax = axes[0, 0].inset_axes([0.08, 0.1, 0.45, 0.06])
     fig.colorbar(sm, cax=cax, orientation="horizontal", label="layer depth")
+    cax.xaxis.set_ticks_position("top")  # clear of the panel's own tick labels below
+    cax.xaxis.set_label_position("top")
     handles = [Line2D([], [], color=c, label=m) for m, c in panels.colour_key(models)]
     handles += [
         Line2D([], [], ls="", marker=markers[t], color="0.4", label=f"{t} (marker)")
