@@ -7,7 +7,8 @@ once on the raw float32 features and once on ``Z = U S`` from :func:`repgeom.red
 peak RSS is its own. Results: ``benchmarks/out/bench_encoding.json``. Not a test.
 
 ``--solvers``: the ridge solver itself at the paper config's shapes (1,368 stimuli, reduced
-features of 64–2,048 columns, 200 neuroids, 3 outer × 3 inner folds, 17 alphas):
+features of 64–768 columns (below the 912 training stimuli of an outer fold: wider
+layers take the kernel form in both), 200 neuroids, 3 outer × 3 inner folds, 17 alphas):
 repgeom's SVD ridge (:func:`repgeom.encoding.ridge_cv`, what ``fit_encoding`` runs on the numpy
 backend) against himalaya's ``RidgeCV`` in the same process, same data, with the largest
 difference in held-out r. Results: ``benchmarks/out/bench_encoding_solvers.json``.
@@ -116,7 +117,7 @@ def main() -> None:
     if args.solvers:
         import himalaya
 
-        report = solvers(1368, [64, 256, 512, 1024], 200)
+        report = solvers(1368, [64, 256, 512, 768], 200)
         out = write_report(
             "bench_encoding_solvers", {**report, **environment(himalaya=himalaya.__version__)}
         )

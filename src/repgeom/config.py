@@ -255,9 +255,13 @@ def run_dir(
     Snakefile's ``workdir:``, hence ``output_dir``), else :func:`output_dir`. The main process
     exports it in ``$REPGEOM_RUN_DIR`` and jobs read it back: a cluster job re-evaluates the
     Snakefile without ``--directory`` and would otherwise write under ``output_dir`` while the
-    main process looks for its outputs in ``--directory``."""
+    main process looks for its outputs in ``--directory``.
+
+    ``directory`` is the ``--directory`` as typed; Snakemake has already changed into it when
+    the Snakefile runs, so the folder is the working directory (a relative ``directory``
+    resolved again would be doubled)."""
     if main_process or RUN_DIR not in os.environ:
-        folder = Path(directory).resolve() if directory else output_dir(config)
+        folder = Path.cwd() if directory else output_dir(config)
         os.environ[RUN_DIR] = str(folder)
     return Path(os.environ[RUN_DIR])
 

@@ -154,11 +154,19 @@ def ridge_cv(
     64–512 reduced features (``benchmarks/bench_encoding.py``), same alphas and predictions
     (``tests/unit/test_encoding.py`` checks it against himalaya).
 
+    Parameters
+    ----------
+    X_train : ndarray of shape (n_stimuli, n_features)
+    Y_train : ndarray of shape (n_stimuli, n_targets)
+    X_test : ndarray of shape (n_test, n_features)
+        Computed in float64 whatever their dtype.
+
     Returns
     -------
     predictions : ndarray of shape (n_test, n_targets)
     best_alphas, cv_scores : ndarray of shape (n_targets,)
-        As himalaya's ``best_alphas_`` and ``cv_scores_``.
+        As himalaya's ``best_alphas_`` and ``cv_scores_`` (the mean score at the best alpha,
+        tie-break term included).
     """
     alphas = np.asarray(alphas, dtype=np.float64)
     X, Y, X_test = (np.asarray(a, dtype=np.float64) for a in (X_train, Y_train, X_test))
@@ -166,6 +174,8 @@ def ridge_cv(
     if fit_intercept:
         X, Y = X - x_offset, Y - y_offset
     splits = list(check_cv(cv).split(X))
+    if any(len(train) == 0 or len(val) == 0 for train, val in splits):
+        raise InvalidInputError(f"cv={cv!r} gives an empty training or validation fold")
     scores = np.empty((len(splits), len(alphas), Y.shape[1]))
     for fold, (train, val) in enumerate(splits):
         X_tr, X_val, Y_tr, Y_val = X[train], X[val], Y[train], Y[val]

@@ -131,7 +131,7 @@ def test_pearson_r_complete_uses_the_rows_both_hold(rng):
 @settings(max_examples=25, deadline=None)
 @given(
     seed=st.integers(0, 2**16),
-    n_features=st.integers(1, 30),
+    n_features=st.integers(1, 59),  # past the 45 training rows of a fold
     n_targets=st.integers(1, 6),
     fit_intercept=st.booleans(),
     shuffled=st.booleans(),
@@ -165,3 +165,9 @@ def test_fit_encoding_ridge_is_himalaya_on_every_backend(v1):
     b = fit_encoding(X, Y, backend="torch", fit_intercept=True, cv=3, outer_cv=3)
     np.testing.assert_allclose(a.best_alphas, b.best_alphas, rtol=1e-6)
     np.testing.assert_allclose(a.pearson_r, b.pearson_r, atol=1e-6)
+
+
+def test_ridge_cv_refuses_an_empty_fold(rng):
+    X, Y = rng.standard_normal((10, 3)), rng.standard_normal((10, 2))
+    with pytest.raises(InvalidInputError, match="empty training or validation fold"):
+        ridge_cv(X, Y, X, cv=[(np.arange(10), np.array([], dtype=int))])

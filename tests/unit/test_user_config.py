@@ -287,8 +287,11 @@ def test_run_dir_is_the_main_process_folder_in_every_job(tmp_path, monkeypatch):
     config = {"output_dir": "runs/a"}
     assert cfg.run_dir(config) == tmp_path / "runs/a"  # no --directory: output_dir
     given = tmp_path / "elsewhere"
-    assert cfg.run_dir(config, directory=str(given)) == given
+    given.mkdir()
+    monkeypatch.chdir(given)  # Snakemake changes into --directory before the Snakefile runs
+    assert cfg.run_dir(config, directory="elsewhere") == given  # as typed: relative
     # a job: no --directory of its own, the main process's folder from the environment
     assert cfg.run_dir(config, main_process=False) == given
     monkeypatch.delenv(cfg.RUN_DIR)
+    monkeypatch.chdir(tmp_path)
     assert cfg.run_dir(config, main_process=False) == tmp_path / "runs/a"

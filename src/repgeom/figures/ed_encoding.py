@@ -219,12 +219,14 @@ def _legend(fig, key: str, entries, markers, with_depth: bool, slot=None) -> Non
         slot.axis("off")
         owner, where = slot, {"loc": "upper center", "bbox_to_anchor": (0.5, 1.0)}
         if len(handles) + len(others) > LEGEND_ROWS:
-            # two columns, colours | markers and sizes: one column would run out of the slot
-            rows = max(len(handles), len(others))
+            # columns of colours, then one of markers and sizes: one column would run out of
+            # the slot (matplotlib fills columns top to bottom, so each is padded to `rows`)
+            rows = max(LEGEND_ROWS, len(others))
             blank = Line2D([], [], ls="", marker="", label=" ")
-            handles += [blank] * (rows - len(handles))
+            colour_cols = -(-len(handles) // rows)
+            handles += [blank] * (colour_cols * rows - len(handles))
             others += [blank] * (rows - len(others))
-            ncols = 2
+            ncols = colour_cols + 1
     owner.legend(
         handles=handles + others,
         ncols=ncols,

@@ -112,7 +112,7 @@ def group_ticks(
     if y:
         ax.set_yticks(ticks, labels)
     hidden = [names[i] for i in range(len(names)) if i not in shown]
-    if hidden:  # runs too short for a label of their own are named, in order, below
+    if hidden and x:  # runs too short for a label of their own are named, in order, below
         ax.set_xlabel("unlabelled blocks, in order: " + ", ".join(hidden), wrap=True)
     ax.tick_params(length=0)
 
