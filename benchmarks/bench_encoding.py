@@ -7,11 +7,12 @@ once on the raw float32 features and once on ``Z = U S`` from :func:`repgeom.red
 peak RSS is its own. Results: ``benchmarks/out/bench_encoding.json``. Not a test.
 
 ``--solvers``: the ridge solver itself at the paper config's shapes (1,368 stimuli, reduced
-features of 64–768 columns (below the 912 training stimuli of an outer fold: wider
-layers take the kernel form in both), 200 neuroids, 3 outer × 3 inner folds, 17 alphas):
-repgeom's SVD ridge (:func:`repgeom.encoding.ridge_cv`, what ``fit_encoding`` runs on the numpy
-backend) against himalaya's ``RidgeCV`` in the same process, same data, with the largest
-difference in held-out r. Results: ``benchmarks/out/bench_encoding_solvers.json``.
+features of 64–2,048 columns, 200 neuroids, 3 outer × 3 inner folds, 17 alphas): repgeom's
+SVD ridge (:func:`repgeom.encoding.ridge_cv`, what ``fit_encoding`` runs on the numpy backend)
+against himalaya's ``RidgeCV`` (``KernelRidgeCV`` with a linear kernel when the features
+outnumber an outer fold's 912 training stimuli, as repgeom called it before) in the same
+process on the same data, with the largest difference in held-out r. Results:
+``benchmarks/out/bench_encoding_solvers.json``.
 """
 
 from __future__ import annotations
@@ -63,12 +64,16 @@ def solvers(n: int, widths: list[int], k: int, repeats: int = 2) -> dict:
     """Seconds per ``fit_encoding`` call with repgeom's SVD ridge and with himalaya RidgeCV."""
     from unittest import mock
 
+    from himalaya.kernel_ridge import KernelRidgeCV
     from himalaya.ridge import RidgeCV
 
     from repgeom import encoding
 
     def himalaya_ridge(X_train, Y_train, X_test, *, alphas, cv, fit_intercept):
-        est = RidgeCV(alphas=np.asarray(alphas), cv=cv, fit_intercept=fit_intercept)
+        # himalaya's fastest form: the linear kernel when features outnumber the stimuli
+        wide = X_train.shape[0] < X_train.shape[1]
+        kind = KernelRidgeCV if wide else RidgeCV
+        est = kind(alphas=np.asarray(alphas), cv=cv, fit_intercept=fit_intercept)
         est.fit(X_train, Y_train)
         return est.predict(X_test), est.best_alphas_, est.cv_scores_
 
@@ -117,7 +122,7 @@ def main() -> None:
     if args.solvers:
         import himalaya
 
-        report = solvers(1368, [64, 256, 512, 768], 200)
+        report = solvers(1368, [64, 256, 512, 1024, 2048], 200)
         out = write_report(
             "bench_encoding_solvers", {**report, **environment(himalaya=himalaya.__version__)}
         )

@@ -103,12 +103,12 @@ def _fit_predict(
     from himalaya.kernel_ridge import KernelRidgeCV
     from himalaya.ridge import RidgeCV
 
+    if model == "ridge" and backend == "numpy":  # any shape: one thin SVD per fold
+        return ridge_cv(X_train, Y_train, X_test, alphas=alphas, cv=cv, fit_intercept=fit_intercept)
     if model == "ridge" and X_train.shape[0] < X_train.shape[1]:
         # fewer stimuli than features: the linear-kernel form gives the same predictions and
-        # alphas, faster (himalaya's own advice); reduced representations never take this path
+        # alphas, faster (himalaya's own advice for its solvers)
         model, kernel, kernel_params = "kernel_ridge", "linear", None
-    if model == "ridge" and backend == "numpy":
-        return ridge_cv(X_train, Y_train, X_test, alphas=alphas, cv=cv, fit_intercept=fit_intercept)
     with _himalaya_backend(backend):
         if model == "ridge":
             est = RidgeCV(alphas=np.asarray(alphas), cv=cv, fit_intercept=fit_intercept)

@@ -157,10 +157,14 @@ def test_ridge_cv_is_himalaya_ridgecv(seed, n_features, n_targets, fit_intercept
     np.testing.assert_allclose(ours[0], ref.predict(X_test), rtol=1e-8, atol=1e-8)
 
 
-def test_fit_encoding_ridge_is_himalaya_on_every_backend(v1):
-    """The numpy path (repgeom's SVD ridge) and himalaya's torch backend agree."""
+@pytest.mark.parametrize("wide", [False, True])
+def test_fit_encoding_ridge_is_himalaya_on_every_backend(v1, rng, wide):
+    """The numpy path (repgeom's SVD ridge, any shape) and himalaya's torch backend agree; a
+    layer wider than its training stimuli takes himalaya's linear-kernel form on torch."""
     Y = v1["responses"].values.mean(axis=1)
     X = _true_features(v1)
+    if wide:
+        X = np.hstack([X, rng.standard_normal((len(X), 3 * len(X)))])
     a = fit_encoding(X, Y, backend="numpy", fit_intercept=True, cv=3, outer_cv=3)
     b = fit_encoding(X, Y, backend="torch", fit_intercept=True, cv=3, outer_cv=3)
     np.testing.assert_allclose(a.best_alphas, b.best_alphas, rtol=1e-6)
