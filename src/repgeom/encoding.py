@@ -142,17 +142,18 @@ def ridge_cv(
     exactly, from one SVD per fold shared by every alpha and target.
 
     For a fold with training rows ``X = U S Vᵀ`` the validation predictions at ``α`` are
-    ``X_val V diag(s / (s² + α)) Uᵀ Y``; each target's score is the negative mean squared error
+    ``X_val V diag(s / (s² + α)) Uᵀ Y`` (from the kernel ``X Xᵀ`` when features outnumber
+    rows); each target's score is the negative mean squared error
     ``−‖y_val − ŷ‖² / n_val``, averaged over folds (plus himalaya's tie-break toward larger
     alphas, ``10⁻¹⁰ log α``). The best alpha per target is refit on all training rows:
     ``W = V diag(s / (s² + α)) Uᵀ Y``. With ``fit_intercept`` X and Y are centred by their
-    training means (per fold as well), and the prediction adds ``ȳ − x̄ W``.
+    training means (per fold as well), and the prediction is ``(x − x̄) W + ȳ``.
 
     himalaya forms the (alphas × n_val × n_train) resolution matrices ``X_val V diag(·) Uᵀ``
     for every fold; here the two thin products ``X_val V`` and ``Uᵀ Y`` are formed once and
-    each alpha costs ``n_val · rank · n_targets``: 10–50× faster at the paper config's
-    64–512 reduced features (``benchmarks/bench_encoding.py``), same alphas and predictions
-    (``tests/unit/test_encoding.py`` checks it against himalaya).
+    each alpha costs ``n_val · rank · n_targets``: 3–12× faster than himalaya's fastest form
+    at the paper config's 64–2,048 features (``benchmarks/bench_encoding.py --solvers``), same
+    alphas and predictions (``tests/unit/test_encoding.py`` checks it against himalaya).
 
     Parameters
     ----------
@@ -182,35 +183,41 @@ def ridge_cv(
         if fit_intercept:
             x_mean, y_mean = X_tr.mean(0), Y_tr.mean(0)
             X_tr, X_val, Y_tr, Y_val = X_tr - x_mean, X_val - x_mean, Y_tr - y_mean, Y_val - y_mean
-        Vt, UtY, s = _svd_factors(X_tr, Y_tr)
-        left = X_val @ Vt.T
+        left, UtY, power = _factors(X_tr, Y_tr, X_val)
         for a, alpha in enumerate(alphas):
-            pred = (left * _shrink(s, alpha)) @ UtY
+            pred = (left * _inverse(power, alpha)) @ UtY
             scores[fold, a] = -((Y_val - pred) ** 2).sum(0) / len(val)
     mean = scores.mean(0) + 1e-10 * np.log(alphas)[:, None]
     best = mean.argmax(0)
     cv_scores = mean[best, np.arange(Y.shape[1])]
-    Vt, UtY, s = _svd_factors(X, Y)
-    weights = np.empty((X.shape[1], Y.shape[1]))
+    left, UtY, power = _factors(X, Y, X_test - x_offset if fit_intercept else X_test)
+    predictions = np.empty((len(X_test), Y.shape[1]))
     for a in np.unique(best):
         cols = best == a
-        weights[:, cols] = Vt.T @ (_shrink(s, alphas[a])[:, None] * UtY[:, cols])
-    predictions = X_test @ weights
+        predictions[:, cols] = (left * _inverse(power, alphas[a])) @ UtY[:, cols]
     if fit_intercept:
-        predictions += y_offset - x_offset @ weights
+        predictions += y_offset
     return predictions, alphas[best], cv_scores
 
 
-def _svd_factors(X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``Vᵀ``, ``Uᵀ Y`` and ``s`` of the thin SVD ``X = U diag(s) Vᵀ``."""
+def _factors(
+    X: np.ndarray, Y: np.ndarray, X_new: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``X_new V diag(s)``, ``Uᵀ Y`` and ``s²`` of the thin SVD ``X = U diag(s) Vᵀ``, so that
+    ridge predicts ``X_new V diag(s / (s² + α)) Uᵀ Y = (X_new V diag(s)) diag(1 / (s² + α))
+    Uᵀ Y``. With fewer rows than features, from the kernel ``X Xᵀ = U diag(s²) Uᵀ`` instead
+    (``X_new V diag(s) = X_new Xᵀ U``: an n × n eigendecomposition, himalaya's kernel form)."""
+    if X.shape[0] < X.shape[1]:
+        power, U = np.linalg.eigh(X @ X.T)
+        return (X_new @ X.T) @ U, U.T @ Y, np.maximum(power, 0.0)
     U, s, Vt = np.linalg.svd(X, full_matrices=False)
-    return Vt, U.T @ Y, s
+    return (X_new @ Vt.T) * s, U.T @ Y, s**2
 
 
-def _shrink(s: np.ndarray, alpha: float) -> np.ndarray:
-    """Ridge's filter ``s / (s² + α)`` (0 for a zero singular value at ``α = 0``)."""
-    denom = s**2 + alpha
-    return np.divide(s, denom, out=np.zeros_like(s), where=denom > 0)
+def _inverse(power: np.ndarray, alpha: float) -> np.ndarray:
+    """Ridge's filter on ``X_new V diag(s)``: ``1 / (s² + α)`` (0 where ``s² + α = 0``)."""
+    denom = power + alpha
+    return np.divide(1.0, denom, out=np.zeros_like(power), where=denom > 0)
 
 
 def fit_encoding(
