@@ -1,8 +1,10 @@
 """Cross-validated encoding models from representations to neural responses.
 
-Ridge and kernel ridge come from himalaya (``RidgeCV``, ``KernelRidgeCV``): K folds over
+Ridge and kernel ridge follow himalaya (``RidgeCV``, ``KernelRidgeCV``): K folds over
 stimuli choose one alpha per neuroid (nested inside any outer split), the final model is
 refit on all training stimuli, and held-out predictions are scored by Pearson r per neuroid.
+Ridge on the numpy backend is :func:`ridge_cv` (himalaya's result from one factorisation per
+fold); the torch backends and kernel ridge call himalaya itself.
 ``model="pls"`` reruns the encoder-dimensionality study's protocol (Brain-Score's 25-component
 ``PLSRegression``). The math layer takes numpy arrays (stimuli × features); ridge is rotation
 invariant, so exact reduced representations (:mod:`repgeom.reduce`) give the raw results.
@@ -99,12 +101,12 @@ def _fit_predict(
         pls = PLSRegression(n_components=k, scale=False).fit(X_train, Y_train)
         nan = np.full(n_targets, np.nan)
         return np.asarray(pls.predict(X_test)).reshape(len(X_test), n_targets), nan, nan
+    if model == "ridge" and backend == "numpy":  # any shape: one factorisation per fold
+        return ridge_cv(X_train, Y_train, X_test, alphas=alphas, cv=cv, fit_intercept=fit_intercept)
     from himalaya.backend import get_backend
     from himalaya.kernel_ridge import KernelRidgeCV
     from himalaya.ridge import RidgeCV
 
-    if model == "ridge" and backend == "numpy":  # any shape: one thin SVD per fold
-        return ridge_cv(X_train, Y_train, X_test, alphas=alphas, cv=cv, fit_intercept=fit_intercept)
     if model == "ridge" and X_train.shape[0] < X_train.shape[1]:
         # fewer stimuli than features: the linear-kernel form gives the same predictions and
         # alphas, faster (himalaya's own advice for its solvers)

@@ -45,7 +45,7 @@ __all__ = ["FIGURE", "draw_tables", "from_table", "render", "statistics", "store
 SMALL = style.MIN_FONT_PT
 #: Panels to a row (the figure is a double column wide) and the height of a row, in inches.
 N_COLS, PANEL_H = 2, 2.5
-#: Most key lines in one column of a spare panel slot (more: two columns).
+#: Most key lines in one column of a spare panel slot (more: further columns of colours).
 LEGEND_ROWS = 12
 
 
