@@ -6,6 +6,9 @@ Problem (the foundation issue's acceptance check): untrained ResNet-50, 2,000 st
 
 - ``raw``: what users do today: one forward pass per batch through torchvision's feature
   extractor, concatenating every layer's float32 activations in RAM.
+- ``raw-reuse``: the same, with glibc's malloc keeping freed memory for reuse
+  (:func:`repgeom.models.allocator.reuse_freed_memory`, which ``reduced`` uses): how much of
+  the difference is the allocator rather than the reduction.
 - ``reduced``: repgeom's path: the same forward passes stream into
   :class:`repgeom.reduce.GramAccumulator` (float32 spill to a scratch file on disk, float64 Gram
   matrix per layer, one eigendecomposition), keeping only Z = U S (2,000 × ≤2,000 per layer).
@@ -29,6 +32,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -50,6 +54,8 @@ LAYERS = {
     "layer4": "layer4",
     "pool": "avgpool",
 }
+
+MODES = ("raw", "raw-reuse", "reduced")
 
 
 def _images(n: int, size: int) -> np.ndarray:
@@ -89,17 +95,19 @@ def run_mode(mode: str, images_path: str, batch_size: int, scratch_gb: float) ->
     from torchvision.models.feature_extraction import create_feature_extractor
 
     from repgeom.models import build_model, extract_reduced
+    from repgeom.models.allocator import reuse_freed_memory
     from repgeom.models.extract import _normalise
     from repgeom.reduce import plan_passes
 
     images = np.load(images_path)
     n = len(images)
     model = build_model("resnet50", seed=0)
-    start = time.perf_counter()
-    if mode == "raw":
+    start, cpu_start = time.perf_counter(), os.times()
+    if mode in ("raw", "raw-reuse"):
+        allocator = reuse_freed_memory() if mode == "raw-reuse" else contextlib.nullcontext()
         extractor = create_feature_extractor(model, return_nodes={v: k for k, v in LAYERS.items()})
         parts: dict[str, list[np.ndarray]] = {k: [] for k in LAYERS}
-        with torch.inference_mode():
+        with allocator, torch.inference_mode():
             for s in range(0, n, batch_size):
                 out = extractor(_normalise(images[s : s + batch_size], torch.device("cpu")))
                 for k in LAYERS:
@@ -131,12 +139,27 @@ def run_mode(mode: str, images_path: str, batch_size: int, scratch_gb: float) ->
             "spill_without_budget_gb": round(n * 4 * sum(widths.values()) / 1e9, 2),
         }
     seconds = time.perf_counter() - start
+    cpu = os.times()
     return {
         "mode": mode,
         "seconds": round(seconds, 2),
+        "cpu_user_s": round(cpu.user - cpu_start.user, 1),
+        "cpu_system_s": round(cpu.system - cpu_start.system, 1),
         "peak_rss_gb": peak_rss_gib(),
         "units_per_layer": widths,
         **extra,
+    }
+
+
+def _ratios(runs: list[dict]) -> dict[str, float]:
+    """reduced / raw and reduced / raw-reuse wall times, for the modes that ran."""
+    seconds = {r["mode"]: r["seconds"] for r in runs if "seconds" in r}
+    if "reduced" not in seconds:
+        return {}
+    return {
+        f"reduced/{mode}": round(seconds["reduced"] / seconds[mode], 3)
+        for mode in ("raw", "raw-reuse")
+        if mode in seconds
     }
 
 
@@ -145,7 +168,9 @@ def main() -> None:
     parser.add_argument("--n-stimuli", type=int, default=2000)
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--modes", nargs="+", default=["reduced", "raw"])
+    parser.add_argument(
+        "--modes", nargs="+", default=["raw", "reduced", "raw-reuse"], choices=MODES
+    )
     parser.add_argument(
         "--scratch-gb", type=float, default=4.0, help="scratch budget (GB, 10^9 bytes)"
     )
@@ -189,10 +214,12 @@ def main() -> None:
         "batch_size": args.batch_size,
         "layers": LAYERS,
         "runs": runs,
+        "time_ratios": _ratios(runs),
         **environment(repgeom=repgeom.__version__),
     }
     name = f"bench_extract_{args.n_stimuli}x{args.size}_b{args.batch_size}_s{args.scratch_gb:g}"
     path = write_report(name, report)
+    print(json.dumps(report["time_ratios"]))
     print(f"wrote {path}")
 
 

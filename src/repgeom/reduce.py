@@ -32,11 +32,13 @@ sums), so the same ``Z`` whatever the budget.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -149,8 +151,133 @@ def reduce(X: np.ndarray) -> Reduced:
     return acc.finalize()
 
 
+#: Alignment of direct (``O_DIRECT``) file I/O: file offsets, lengths and buffer addresses are
+#: multiples of it (the page size; every block size Linux file systems use divides it).
+IO_ALIGN = 4096
+
+
+def _aligned_empty(nbytes: int) -> np.ndarray:
+    """An uninitialised uint8 buffer of ``nbytes`` whose address is a multiple of IO_ALIGN."""
+    raw = np.empty(nbytes + IO_ALIGN, np.uint8)
+    start = -raw.ctypes.data % IO_ALIGN
+    return raw[start : start + nbytes]
+
+
+class _SpillFile:
+    """An append-only scratch file of bytes, written and read around the page cache.
+
+    :meth:`append` writes whole IO_ALIGN blocks from a staging buffer (:meth:`stage`) and
+    keeps the remainder (fewer than IO_ALIGN bytes) at the buffer's start for the next call;
+    :meth:`seal` writes that last remainder. The file then holds exactly the appended bytes.
+
+    Linux's ``O_DIRECT`` sends the bytes straight to the disk instead of through the page
+    cache. That matters for spills of many GB: each fresh page-cache page is a page fault, and
+    on virtual machines that hand free memory back to the host (balloon free-page reporting)
+    a fresh page costs several microseconds. Measured on the 2-core VM this project is
+    developed on: writing 1.6 GB through the page cache took 8.6 s (7.4 s of system time),
+    direct writes 1.9 s (0.35 s of system time, the rest is the disk working while the CPU
+    is free for the forward pass). It also leaves the page cache to the rest of the machine.
+    Where the file system refuses ``O_DIRECT`` (tmpfs, macOS), the same calls run buffered.
+    """
+
+    def __init__(self, scratch_dir: str | os.PathLike[str] | None) -> None:
+        fd, name = tempfile.mkstemp(prefix="repgeom-gram-", suffix=".bin", dir=scratch_dir)
+        self.path: Path | None = Path(name)
+        self._fd = fd
+        self.direct = False
+        direct_flag = getattr(os, "O_DIRECT", 0)
+        if direct_flag:
+            try:
+                direct_fd = os.open(name, os.O_RDWR | direct_flag)
+            except OSError:  # the file system does not do direct I/O
+                pass
+            else:
+                os.close(fd)
+                self._fd, self.direct = direct_fd, True
+        self._stage = _aligned_empty(0)
+        self._pending = 0  # bytes at the start of the stage not yet on disk (< IO_ALIGN)
+        self._written = 0  # bytes on disk, a multiple of IO_ALIGN until sealed
+
+    def stage(self, nbytes: int) -> np.ndarray:
+        """A writable view of the next ``nbytes`` of the stream; :meth:`append` commits it."""
+        need = self._pending + nbytes
+        if need > self._stage.size:
+            grown = _aligned_empty(-(-need // IO_ALIGN) * IO_ALIGN)
+            grown[: self._pending] = self._stage[: self._pending]
+            self._stage = grown
+        return self._stage[self._pending : need]
+
+    def append(self, nbytes: int) -> None:
+        """Write the ``nbytes`` just filled in :meth:`stage` (whole blocks now, the rest later)."""
+        end = self._pending + nbytes
+        whole = end - end % IO_ALIGN
+        self._write(self._stage[:whole])
+        self._stage[: end - whole] = self._stage[whole:end]  # disjoint unless whole == 0
+        self._pending = end - whole
+
+    def seal(self) -> None:
+        """Write the remainder; afterwards the file holds exactly the appended bytes."""
+        if self._pending and self.direct:  # a partial block cannot go through O_DIRECT
+            flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
+            fcntl.fcntl(self._fd, fcntl.F_SETFL, flags & ~os.O_DIRECT)
+            self._write(self._stage[: self._pending])
+            fcntl.fcntl(self._fd, fcntl.F_SETFL, flags)
+        elif self._pending:
+            self._write(self._stage[: self._pending])
+        self._pending = 0
+        self._stage = _aligned_empty(0)
+
+    def _write(self, data: np.ndarray) -> None:
+        view = memoryview(data)
+        while view.nbytes:
+            try:
+                done = os.pwrite(self._fd, view, self._written)
+            except OSError as error:
+                if not (self.direct and error.errno == errno.EINVAL):
+                    raise
+                self._stop_direct()  # opened with O_DIRECT but refuses it: go buffered
+                continue
+            view, self._written = view[done:], self._written + done
+
+    def _stop_direct(self) -> None:
+        flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
+        fcntl.fcntl(self._fd, fcntl.F_SETFL, flags & ~os.O_DIRECT)
+        self.direct = False
+
+    def read(self, offset: int, nbytes: int, buffer: np.ndarray) -> np.ndarray:
+        """Bytes ``offset : offset + nbytes`` of the sealed file, read through ``buffer`` (an
+        :func:`_aligned_empty` of at least ``nbytes + 2 · IO_ALIGN`` bytes)."""
+        first = offset - offset % IO_ALIGN
+        last = -(-(offset + nbytes) // IO_ALIGN) * IO_ALIGN
+        got = 0
+        while first + got < offset + nbytes:
+            count = os.preadv(self._fd, [buffer[got : last - first]], first + got)
+            if count == 0:
+                raise OSError(f"the scratch file {self.path} was truncated while in use")
+            got += count
+        return buffer[offset - first : offset - first + nbytes]
+
+    @property
+    def size(self) -> int:
+        """Bytes of the file on disk."""
+        return self._written
+
+    def close(self) -> None:
+        """Close and delete the file."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+            self.path = None
+
+
 class GramAccumulator:
     """Build a :class:`Reduced` from rows that arrive in batches.
+
+    The rows are kept as one stream, batch after batch; within a batch its rows' feature
+    chunks follow one another (chunk k of a batch of ``m`` rows is an ``m × w_k`` block), so
+    a batch is one sequential write and chunk k is one read per batch.
 
     Parameters
     ----------
@@ -159,8 +286,8 @@ class GramAccumulator:
     n_units : int
         Width of every row.
     scratch_dir : path-like, optional
-        Where to spill raw float32 rows when they exceed ``in_memory_bytes`` (default: the
-        system temp folder). The file is removed by :meth:`finalize` / :meth:`close`.
+        Where to spill raw rows when they exceed ``in_memory_bytes`` (default: the system
+        temp folder). The file is removed by :meth:`finalize` / :meth:`close`.
     chunk_units : int
         Units per feature chunk for the Gram sum.
     in_memory_bytes : int
@@ -196,19 +323,14 @@ class GramAccumulator:
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         self._n_chunks = -(-n_units // self.chunk_units)
         self._row_sum = np.zeros(n_stimuli, dtype=np.float64)
+        self._batches: list[tuple[int, int]] = []  # (first row, rows) of each added batch
         self._filled = 0
         self._memory: np.ndarray | None = None
-        self._file: Path | None = None
-        self._handle: BinaryIO | None = None
-        # chunk k (units lo:hi) is the (n_stimuli, hi − lo) block at n_stimuli · lo: no padding
-        total_bytes = n_stimuli * n_units * self.dtype.itemsize
-        if total_bytes <= in_memory_bytes:
+        self._spill: _SpillFile | None = None
+        if n_stimuli * n_units * self.dtype.itemsize <= in_memory_bytes:
             self._memory = np.empty(n_stimuli * n_units, self.dtype)
         else:
-            fd, name = tempfile.mkstemp(prefix="repgeom-gram-", suffix=".f32", dir=scratch_dir)
-            self._file = Path(name)
-            self._handle = os.fdopen(fd, "w+b")
-            self._handle.truncate(total_bytes)
+            self._spill = _SpillFile(scratch_dir)
 
     def _chunk_bounds(self, k: int) -> tuple[int, int]:
         start = k * self.chunk_units
@@ -234,54 +356,88 @@ class GramAccumulator:
         if not np.isfinite(sums).all():
             _finite_2d(rows, "a batch of activations")
         self._row_sum[self._filled : end] = sums
-        rows = np.asarray(rows, dtype=self.dtype)
+        m, count = rows.shape[0], rows.size
+        if self._memory is not None:
+            out = self._memory[self._filled * self.n_units : end * self.n_units]
+        else:
+            out = self._spill.stage(count * self.dtype.itemsize).view(self.dtype)
         for k in range(self._n_chunks):
             lo, hi = self._chunk_bounds(k)
-            first = self.n_stimuli * lo + self._filled * (hi - lo)  # element offset
-            if self._memory is not None:
-                size = rows.shape[0] * (hi - lo)
-                self._memory[first : first + size].reshape(rows.shape[0], hi - lo)[:] = rows[
-                    :, lo:hi
-                ]
-            else:
-                self._handle.seek(first * self.dtype.itemsize)
-                self._handle.write(np.ascontiguousarray(rows[:, lo:hi]).tobytes())
+            out[m * lo : m * hi].reshape(m, hi - lo)[:] = rows[:, lo:hi]
+        if self._spill is not None:
+            self._spill.append(count * self.dtype.itemsize)
+            if end == self.n_stimuli:
+                self._spill.seal()
+        self._batches.append((self._filled, m))
         self._filled = end
 
     @property
     def spill_bytes(self) -> int:
         """Bytes of the spill file on disk (0 when the rows are held in RAM or it is closed)."""
-        if self._file is None:
-            return 0
-        return self.n_stimuli * self.n_units * self.dtype.itemsize
+        return 0 if self._spill is None else self._spill.size
 
     @property
     def row_sum(self) -> np.ndarray:
         """Sum of each row over the units added so far (float64)."""
         return self._row_sum
 
-    def _chunk(self, k: int) -> np.ndarray:
-        """Units ``lo:hi`` of chunk ``k`` for every stimulus, shape (n_stimuli, hi − lo)."""
-        lo, hi = self._chunk_bounds(k)
-        count = self.n_stimuli * (hi - lo)
-        if self._memory is not None:
-            data = self._memory[self.n_stimuli * lo : self.n_stimuli * lo + count]
-        else:
-            self._handle.flush()
-            self._handle.seek(self.n_stimuli * lo * self.dtype.itemsize)
-            data = np.frombuffer(self._handle.read(count * self.dtype.itemsize), self.dtype)
-        return data.reshape(self.n_stimuli, hi - lo)
-
-    def gram(self) -> np.ndarray:
-        """Float64 Gram matrix ``X Xᵀ`` summed over feature chunks."""
+    def _check_filled(self) -> None:
         if self._filled != self.n_stimuli:
             raise ShapeMismatchError(
                 f"only {self._filled} of {self.n_stimuli} rows were added before finalize()"
             )
-        G = np.zeros((self.n_stimuli, self.n_stimuli), dtype=np.float64)
-        for k in range(self._n_chunks):
-            block = self._chunk(k).astype(np.float64)
-            G += block @ block.T
+
+    def _fill_chunk(self, k: int, out: np.ndarray, buffer: np.ndarray | None) -> None:
+        """Copy units ``lo:hi`` of chunk ``k`` of every stimulus into ``out`` (n_stimuli ×
+        (hi − lo), any float dtype, any strides); ``buffer`` is the read buffer of a spill."""
+        lo, hi = self._chunk_bounds(k)
+        size = self.dtype.itemsize
+        for first, m in self._batches:
+            start = first * self.n_units + m * lo  # element offset of this batch's block
+            if self._memory is not None:
+                block = self._memory[start : start + m * (hi - lo)]
+            else:
+                data = self._spill.read(start * size, m * (hi - lo) * size, buffer)
+                block = data.view(self.dtype)
+            np.copyto(out[first : first + m], block.reshape(m, hi - lo))
+
+    def _read_buffer(self) -> np.ndarray | None:
+        """A read buffer for one batch's block of one chunk (None when held in RAM)."""
+        if self._spill is None:
+            return None
+        largest = max(m for _, m in self._batches) * self.chunk_units * self.dtype.itemsize
+        return _aligned_empty(largest + 2 * IO_ALIGN)
+
+    def gram(self) -> np.ndarray:
+        """Float64 Gram matrix ``G = Σ_k X_k X_kᵀ`` summed over feature chunks ``X_k``.
+
+        A reader thread widens chunk k + 1 into one of two reused float64 buffers while BLAS
+        forms ``X_k X_kᵀ`` (``syrk``) into a reused product buffer (both release the GIL). Our
+        own loop rather than ``G += X_k @ X_k.T``, which allocates a float64 chunk and an
+        n × n product afresh for each of hundreds of chunks: on a VM each fresh page is a
+        costly fault (measured: 13.5 s against 7.8 s for 2,000 stimuli × 200,704 units).
+        """
+        self._check_filled()
+        n = self.n_stimuli
+        G = np.zeros((n, n))
+        product = np.empty((n, n))
+        chunks = [np.empty(n * self.chunk_units) for _ in range(2)]
+        buffer = self._read_buffer()
+
+        def load(k: int) -> np.ndarray:
+            lo, hi = self._chunk_bounds(k)
+            block = chunks[k % 2][: n * (hi - lo)].reshape(n, hi - lo)
+            self._fill_chunk(k, block, buffer)
+            return block
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gram-read") as reader:
+            upcoming = reader.submit(load, 0)
+            for k in range(self._n_chunks):
+                block = upcoming.result()
+                if k + 1 < self._n_chunks:
+                    upcoming = reader.submit(load, k + 1)
+                np.matmul(block, block.T, out=product)
+                G += product
         return G
 
     def raw(self) -> np.ndarray:
@@ -293,11 +449,13 @@ class GramAccumulator:
         return self._rows()
 
     def _rows(self) -> np.ndarray:
-        if self._filled != self.n_stimuli:
-            raise ShapeMismatchError(
-                f"only {self._filled} of {self.n_stimuli} rows were added before finalize()"
-            )
-        return np.concatenate([self._chunk(k) for k in range(self._n_chunks)], axis=1)
+        self._check_filled()
+        rows = np.empty((self.n_stimuli, self.n_units), self.dtype)
+        buffer = self._read_buffer()
+        for k in range(self._n_chunks):
+            lo, hi = self._chunk_bounds(k)
+            self._fill_chunk(k, rows[:, lo:hi], buffer)
+        return rows
 
     def finalize(self) -> Reduced:
         """Eigendecompose the Gram matrix (of rows, or of columns when the layer has fewer
@@ -315,12 +473,9 @@ class GramAccumulator:
     def close(self) -> None:
         """Free the spill buffer (delete the scratch file)."""
         self._memory = None
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-        if self._file is not None:
-            self._file.unlink(missing_ok=True)
-            self._file = None
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
 
     def __del__(self) -> None:  # a killed extraction must not leave multi-GB scratch files
         try:

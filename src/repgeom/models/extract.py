@@ -32,6 +32,7 @@ from torchvision.models.feature_extraction import create_feature_extractor
 from tqdm.auto import tqdm
 
 from repgeom.errors import ConfigError, InvalidInputError
+from repgeom.models.allocator import reuse_freed_memory
 from repgeom.reduce import (
     DEFAULT_IN_MEMORY_BYTES,
     DEFAULT_SCRATCH_BUDGET,
@@ -160,6 +161,7 @@ def _normalise(batch: np.ndarray, device: torch.device) -> torch.Tensor:
     return (tensor - mean) / std
 
 
+@reuse_freed_memory()  # batches reuse the pages of the last one's activations
 def extract_reduced(
     model: nn.Module,
     images: np.ndarray,

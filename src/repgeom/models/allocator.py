@@ -1,0 +1,55 @@
+"""Keep freed memory in the process for reuse while models run (glibc's malloc only).
+
+glibc serves every request above its mmap threshold (at most 32 MB) with a fresh ``mmap`` and
+hands it back to the kernel on ``free``. A forward pass allocates and frees activations of
+up to hundreds of MB per batch (ResNet-50's ``layer1`` output at 224 px, batch 32, is 103 MB),
+so each batch faults every page of them in again: the kernel zeroes them, and on virtual
+machines that return free memory to the host each fault costs the hypervisor's work too.
+With ``mmap`` off (``M_MMAP_MAX = 0``) and no trimming of the heap's top
+(``M_TRIM_THRESHOLD``), freed blocks go back to the heap and the next batch reuses the same
+pages. Measured on the 2-core VM this project is developed on (ResNet-50, 224 px, batch 32):
+a forward pass 1.9 s instead of 2.5 s, the stages up to ``layer1`` 0.7 s instead of 1.1 s,
+system time 10.6 s instead of 25.8 s, peak RSS 1.9 GB instead of 1.6 GB
+(``benchmarks/bench_extract.py`` runs raw extraction both ways). jemalloc or tcmalloc
+preloaded (Intel's advice for CPU inference) do the same; this needs no preload.
+Elsewhere (macOS, musl) :func:`reuse_freed_memory` does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# mallopt parameters and glibc's defaults (malloc/malloc.h, malloc/malloc.c)
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
+DEFAULT_TRIM_THRESHOLD, DEFAULT_MMAP_MAX = 128 * 1024, 65_536
+#: Largest C int: trim the heap's top only above 2 GB of free memory there.
+NO_TRIM = 2**31 - 1
+
+
+def _glibc() -> ctypes.CDLL | None:
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return None
+    libc = ctypes.CDLL(None)
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
+@contextmanager
+def reuse_freed_memory() -> Iterator[None]:
+    """Within the block, large blocks come from the heap and freed ones stay there for reuse;
+    afterwards glibc's defaults are back and the heap's free memory is returned
+    (``malloc_trim``). Not reentrant across threads: use it around a whole extraction."""
+    libc = _glibc()
+    if libc is None:
+        yield
+        return
+    libc.mallopt(M_MMAP_MAX, 0)
+    libc.mallopt(M_TRIM_THRESHOLD, NO_TRIM)
+    try:
+        yield
+    finally:
+        libc.mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
+        libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
+        libc.malloc_trim(0)
