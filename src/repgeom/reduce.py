@@ -15,11 +15,12 @@ that are not rotation invariant are kept beside ``Z``: the per-stimulus mean ove
 ``Z`` is obtained from the float64 Gram matrix ``G = X Xᵀ = U S² Uᵀ``. :class:`GramAccumulator`
 receives the rows batch by batch (as a forward pass yields them), spills them in their own
 precision (float32 activations stay float32, float64 data stay float64; either is exact) to a
-scratch file in feature-chunk-major order (to RAM if small), then sums ``G = Σ_k X_k X_kᵀ`` over
-feature chunks ``X_k`` and eigendecomposes once. Peak memory is ``O(n_stimuli²+ n_stimuli·chunk)``
-whatever the layer width; a wide layer's raw activations never sit in memory as a whole. A
-narrow layer (fewer units ``p`` than stimuli: a pooled layer) is reduced from its ``p × p`` Gram
-of columns instead (:func:`reduce_columns`), with its rows in memory (``n · p`` values).
+scratch file written with direct I/O, batch after batch (to RAM if small), then sums
+``G = Σ_k X_k X_kᵀ`` over feature chunks ``X_k`` and eigendecomposes once. Peak memory is
+``O(n_stimuli² + n_stimuli·chunk)`` whatever the layer width; a wide layer's raw activations
+never sit in memory as a whole. A narrow layer (fewer units ``p`` than stimuli: a pooled layer)
+is reduced from its ``p × p`` Gram of columns instead (:func:`reduce_columns`), with its rows
+in memory (``n · p`` values).
 
 The sum over units also splits across *passes*: ``G = Σ_s X_s X_sᵀ`` over any partition of the
 units into slices ``X_s``, so a layer's units may be accumulated in several forward passes,
