@@ -218,13 +218,13 @@ class _SpillFile:
 
     def seal(self) -> None:
         """Write the remainder; afterwards the file holds exactly the appended bytes."""
-        if self._pending and self.direct:  # a partial block cannot go through O_DIRECT
-            flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
-            fcntl.fcntl(self._fd, fcntl.F_SETFL, flags & ~os.O_DIRECT)
+        if self._pending:
+            direct = self.direct
+            if direct:  # a partial block cannot go through O_DIRECT
+                self._set_direct(False)
             self._write(self._stage[: self._pending])
-            fcntl.fcntl(self._fd, fcntl.F_SETFL, flags)
-        elif self._pending:
-            self._write(self._stage[: self._pending])
+            if direct:  # reads stay around the page cache
+                self._set_direct(True)
         self._pending = 0
         self._stage = _aligned_empty(0)
 
@@ -236,14 +236,14 @@ class _SpillFile:
             except OSError as error:
                 if not (self.direct and error.errno == errno.EINVAL):
                     raise
-                self._stop_direct()  # opened with O_DIRECT but refuses it: go buffered
+                self._set_direct(False)  # opened with O_DIRECT but refuses it: go buffered
                 continue
             view, self._written = view[done:], self._written + done
 
-    def _stop_direct(self) -> None:
+    def _set_direct(self, on: bool) -> None:
         flags = fcntl.fcntl(self._fd, fcntl.F_GETFL)
-        fcntl.fcntl(self._fd, fcntl.F_SETFL, flags & ~os.O_DIRECT)
-        self.direct = False
+        fcntl.fcntl(self._fd, fcntl.F_SETFL, flags | os.O_DIRECT if on else flags & ~os.O_DIRECT)
+        self.direct = on
 
     def read(self, offset: int, nbytes: int, buffer: np.ndarray) -> np.ndarray:
         """Bytes ``offset : offset + nbytes`` of the sealed file, read through ``buffer`` (an
@@ -252,7 +252,13 @@ class _SpillFile:
         last = -(-(offset + nbytes) // IO_ALIGN) * IO_ALIGN
         got = 0
         while first + got < offset + nbytes:
-            count = os.preadv(self._fd, [buffer[got : last - first]], first + got)
+            try:
+                count = os.preadv(self._fd, [buffer[got : last - first]], first + got)
+            except OSError as error:  # a short direct read left an unaligned rest: go buffered
+                if not (self.direct and error.errno == errno.EINVAL):
+                    raise
+                self._set_direct(False)
+                continue
             if count == 0:
                 raise OSError(f"the scratch file {self.path} was truncated while in use")
             got += count

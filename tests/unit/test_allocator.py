@@ -34,8 +34,11 @@ def test_large_blocks_come_from_the_heap_only_inside_the_block():
         assert _mmapped_blocks() == before
         del inside
     after = np.ones(size, np.uint8)
-    assert _mmapped_blocks() == before + 1  # the defaults are back
+    assert _mmapped_blocks() == before + 1  # mmap is back above the threshold
     del after
+    below = np.ones(16 * 2**20, np.uint8)  # under the 32 MB threshold glibc would adapt to
+    assert _mmapped_blocks() == before
+    del below
 
 
 def test_it_is_a_no_op_without_glibc(monkeypatch):

@@ -22,9 +22,14 @@ import platform
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# mallopt parameters and glibc's defaults (malloc/malloc.h, malloc/malloc.c)
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4
-DEFAULT_TRIM_THRESHOLD, DEFAULT_MMAP_MAX = 128 * 1024, 65_536
+# mallopt parameters (malloc/malloc.h) and glibc's values (malloc/malloc.c)
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_MMAP_MAX = -1, -3, -4
+DEFAULT_MMAP_MAX = 65_536
+#: Where glibc's dynamic mmap threshold ends once large blocks have been freed (its ceiling,
+#: 32 MB on 64-bit), and the trim threshold it pairs with it (twice that). Any ``mallopt``
+#: call switches the dynamic adjustment off for good, so afterwards these are set outright.
+ADAPTED_MMAP_THRESHOLD = 32 * 2**20
+ADAPTED_TRIM_THRESHOLD = 2 * ADAPTED_MMAP_THRESHOLD
 #: Largest C int: trim the heap's top only above 2 GB of free memory there.
 NO_TRIM = 2**31 - 1
 
@@ -38,9 +43,14 @@ def _glibc() -> ctypes.CDLL | None:
 
 @contextmanager
 def reuse_freed_memory() -> Iterator[None]:
-    """Within the block, large blocks come from the heap and freed ones stay there for reuse;
-    afterwards glibc's defaults are back and the heap's free memory is returned
-    (``malloc_trim``). Not reentrant across threads: use it around a whole extraction."""
+    """Within the block, large blocks come from the heap and freed ones stay there for reuse.
+
+    Afterwards ``mmap`` is back on, with the thresholds glibc's own adjustment reaches in a
+    process that has freed large blocks (mmap above 32 MB, trim above 64 MB), and the heap's
+    free memory is returned (``malloc_trim``). Blocks allocated inside and freed later go back
+    to the heap, not to the system (a long-lived caller keeps that memory for reuse). It
+    overrides ``MALLOC_*_`` settings; not reentrant across threads: use it around a whole
+    extraction."""
     libc = _glibc()
     if libc is None:
         yield
@@ -51,5 +61,6 @@ def reuse_freed_memory() -> Iterator[None]:
         yield
     finally:
         libc.mallopt(M_MMAP_MAX, DEFAULT_MMAP_MAX)
-        libc.mallopt(M_TRIM_THRESHOLD, DEFAULT_TRIM_THRESHOLD)
+        libc.mallopt(M_MMAP_THRESHOLD, ADAPTED_MMAP_THRESHOLD)
+        libc.mallopt(M_TRIM_THRESHOLD, ADAPTED_TRIM_THRESHOLD)
         libc.malloc_trim(0)
