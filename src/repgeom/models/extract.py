@@ -13,12 +13,20 @@ Layer outputs of any shape become (batch, features) rows under a named :class:`L
   of variance above the regularisation gets unit variance, so the effective dimensionality
   is maximal (the rank). Whitening changes the representation (it is not a rotation), so it
   belongs to the layer, before the exact reduction and every analysis.
+
+The forward pass runs a prepared copy of the model's graph (:func:`inference_graph`: batch
+norms folded into their convolutions, channels-last weights on CPU); the user's model is not
+changed. Without ``keep_raw`` a channels-last conv map is flattened in its memory order
+(y, x, channel) rather than (channel, y, x): a permutation of the units, under which every
+reduced quantity (the Gram matrix, the row means, the width) is the same.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
@@ -27,7 +35,8 @@ from typing import Literal
 
 import numpy as np
 import torch
-from torch import nn
+from torch import fx, nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 from torchvision.models.feature_extraction import create_feature_extractor
 from tqdm.auto import tqdm
 
@@ -87,8 +96,12 @@ class LayerPolicy:
             return zca_whiten(reduced, self.whiten_regularization, raw=raw)
         return reduced, raw
 
-    def apply(self, output: torch.Tensor) -> torch.Tensor:
-        """(batch, ...) layer output → (batch, n_features)."""
+    def apply(self, output: torch.Tensor, *, any_unit_order: bool = False) -> torch.Tensor:
+        """(batch, ...) layer output → (batch, n_features).
+
+        With ``any_unit_order`` a flattened channels-last conv map keeps its memory order
+        (y, x, channel), without a copy; otherwise units are in (channel, y, x) order.
+        """
         batch = output.shape[0]
         inner = [s for s in output.shape[1:] if s != 1]
         output = output.reshape(batch, *inner)
@@ -97,6 +110,8 @@ class LayerPolicy:
                 return output.mean(dim=(2, 3))
             if self.spatial == "max":
                 return output.amax(dim=(2, 3))
+            if any_unit_order and output.is_contiguous(memory_format=torch.channels_last):
+                return output.permute(0, 2, 3, 1).reshape(batch, -1)
         elif output.ndim == 3:
             if self.tokens == "cls":
                 return output[:, 0]
@@ -231,7 +246,7 @@ def extract_reduced(
     model = model.to(device).eval()
     n_stimuli = images.shape[0]
     with torch.inference_mode():
-        probe = _extractor(model, layers, list(layers))(_normalise(images[:1], device))
+        probe = _extractor(model, layers, list(layers), device)(_normalise(images[:1], device))
     widths = {name: int(policy.apply(probe[name]).shape[1]) for name in layers}
     passes = plan_passes(
         n_stimuli, widths, budget_bytes=scratch_budget, in_memory_bytes=in_memory_bytes
@@ -260,10 +275,10 @@ def extract_reduced(
                     keep_raw=keep_raw,
                 )
             wanted = [name for name in layers if any(p.layer == name for p in unit_slices)]
-            extractor = _extractor(model, layers, wanted)
+            extractor = _extractor(model, layers, wanted, device)
             desc = "extract" if len(passes) == 1 else f"extract (pass {number}/{len(passes)})"
             batches = _layer_rows(
-                extractor, images, wanted, policy, batch_size, desc, device, progress
+                extractor, images, wanted, policy, batch_size, desc, device, progress, keep_raw
             )
             # The spill of batch b (copies, row sums, file writes: numpy and file I/O release
             # the GIL) runs in a second thread while the model computes batch b + 1; one batch
@@ -330,9 +345,66 @@ class _LayerGram:
         return self.reduced, self.raw
 
 
-def _extractor(model: nn.Module, layers: Mapping[str, str], names: list[str]) -> nn.Module:
-    """A feature extractor returning ``names`` (the graph ends at the deepest of them)."""
-    return create_feature_extractor(model, return_nodes={layers[n]: n for n in names}).eval()
+def _extractor(
+    model: nn.Module, layers: Mapping[str, str], names: list[str], device: torch.device
+) -> nn.Module:
+    """A feature extractor returning ``names`` (the graph ends at the deepest of them), prepared
+    for inference on ``device`` (:func:`inference_graph`)."""
+    graph = create_feature_extractor(model, return_nodes={layers[n]: n for n in names})
+    return inference_graph(graph, device)
+
+
+def inference_graph(graph: fx.GraphModule, device: torch.device) -> fx.GraphModule:
+    """A copy of an eval-mode graph prepared for a faster forward pass, the same up to float32
+    rounding; ``graph`` and the modules it shares with the user's model are not changed.
+
+    - Every 2-D batch norm whose input is a convolution's output, and nothing else's, is
+      folded into it (:func:`_fold_norms`).
+    - On CPU, 4-D weights are put in channels-last layout, so oneDNN's convolutions run on
+      (batch, y, x, channel) maps without reordering them at every layer.
+
+    ``benchmarks/bench_extract.py`` measures the effect on a ResNet-50's extraction.
+    """
+    prepared = copy.deepcopy(graph).eval()  # a deep copy comes back in training mode
+    _fold_norms(prepared)
+    if device.type == "cpu":
+        prepared = prepared.to(memory_format=torch.channels_last)
+    return prepared
+
+
+def _fold_norms(graph: fx.GraphModule) -> None:
+    """Fold each eval-mode batch norm into the convolution that feeds it, in place.
+
+    A batch norm in eval mode is the affine map ``y = γ (x − μ) / √(σ² + ε) + β`` per
+    channel, so the convolution with ``W' = W · γ / √(σ² + ε)`` and
+    ``b' = (b − μ) γ / √(σ² + ε) + β`` gives its output in one pass over the activations
+    instead of two. A requested batch-norm node then returns the folded convolution's output
+    (the same values). A pair is left alone when the convolution's output has another user
+    (a requested conv node is read before its norm), or when either module is called more
+    than once (shared weights, as in recurrent nets: folding one call's norm would change
+    the others).
+    """
+    modules = dict(graph.named_modules())
+    calls = Counter(node.target for node in graph.graph.nodes if node.op == "call_module")
+    for node in list(graph.graph.nodes):
+        norm = modules.get(node.target) if node.op == "call_module" else None
+        source = node.args[0] if isinstance(norm, nn.BatchNorm2d) else None
+        if not isinstance(source, fx.Node) or source.op != "call_module":
+            continue
+        conv = modules[source.target]
+        if (
+            not isinstance(conv, nn.Conv2d)
+            or not norm.track_running_stats
+            or len(source.users) > 1
+            or calls[node.target] > 1
+            or calls[source.target] > 1
+        ):
+            continue
+        parent, _, name = source.target.rpartition(".")
+        setattr(graph.get_submodule(parent), name, fuse_conv_bn_eval(conv, norm))
+        node.replace_all_uses_with(source)
+        graph.graph.erase_node(node)
+    graph.recompile()
 
 
 def _layer_rows(
@@ -344,8 +416,10 @@ def _layer_rows(
     desc: str,
     device: torch.device,
     progress: bool | None,
+    keep_raw: bool,
 ) -> Iterator[dict[str, np.ndarray]]:
-    """Forward passes batch by batch: layer → float32 rows (batch, units) per batch."""
+    """Forward passes batch by batch: layer → float32 rows (batch, units) per batch, units in
+    (channel, y, x) order with ``keep_raw``, else in the maps' memory order (no copy)."""
     starts = range(0, images.shape[0], batch_size)
     bar = tqdm(starts, desc=desc, unit="batch", disable=None if progress is None else not progress)
     with torch.inference_mode():
@@ -358,7 +432,11 @@ def _layer_rows(
             outputs = extractor(_normalise(batch, device))
             rows = {}
             for name in names:
-                rows[name] = policy.apply(outputs[name]).to("cpu", torch.float32).numpy()
+                rows[name] = (
+                    policy.apply(outputs[name], any_unit_order=not keep_raw)
+                    .to("cpu", torch.float32)
+                    .numpy()
+                )
                 # a NaN/inf entry makes the float64 sum non-finite (one pass, no mask)
                 if not np.isfinite(rows[name].sum(dtype=np.float64)):
                     raise InvalidInputError(
