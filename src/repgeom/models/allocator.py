@@ -9,7 +9,8 @@ With ``mmap`` off (``M_MMAP_MAX = 0``) and no trimming of the heap's top
 (``M_TRIM_THRESHOLD``), freed blocks go back to the heap and the next batch reuses the same
 pages. Measured on the 2-core VM this project is developed on with
 ``benchmarks/bench_extract.py`` (ResNet-50 block outputs of 2,000 stimuli at 224 px, batch 32,
-every layer kept in RAM): 162 s instead of 298 s, system time 105 s instead of 235 s. jemalloc
+every layer kept in RAM; its mode ``raw-reuse`` at commit 81bf6e3, before the forward graph
+was prepared too): 162 s instead of 298 s, system time 105 s instead of 235 s. jemalloc
 or tcmalloc preloaded (Intel's advice for CPU inference) do the same; this needs no preload.
 Elsewhere (macOS, musl) :func:`reuse_freed_memory` does nothing.
 """
