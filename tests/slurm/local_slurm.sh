@@ -3,6 +3,11 @@
 # through it with workflow/profiles/slurm (snakemake-executor-plugin-slurm).
 #
 #   sudo bash tests/slurm/local_slurm.sh [CONFIG] [WORKDIR] [PREFIX]
+#   sudo bash tests/slurm/local_slurm.sh --install-only
+#
+# --install-only installs the packages if they are missing and exits (status 100 where they
+# cannot be installed): the packages create their own folders (/var/lib/slurm, /var/log/munge,
+# ...), so a caller checking that a run leaves the system as it found it installs first.
 #
 # Needs root and Debian/Ubuntu packages (installed here if missing): slurm-wlm, slurmdbd,
 # munge, mariadb-server. Everything the cluster needs lives in a private PREFIX (default: a
@@ -32,6 +37,8 @@
 # no system daemons); both are removed again.
 set -euo pipefail
 
+INSTALL_ONLY=0
+if [ "${1:-}" = "--install-only" ]; then INSTALL_ONLY=1; shift; fi
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 CONFIG=$(realpath "${1:-$REPO/tests/workflow/tiny.yaml}")
 WORKDIR=$(realpath -m "${2:-$(mktemp -d /tmp/repgeom-slurm.XXXXXX)}")
@@ -144,6 +151,7 @@ if [ ${#need[@]} -gt 0 ]; then
   [ -n "$POLICY_RC" ] && rm -f "$POLICY_RC"
   POLICY_RC=""
 fi
+[ "$INSTALL_ONLY" = 0 ] || exit 0
 
 for f in /etc/slurm/slurm.conf /etc/slurm/slurmdbd.conf; do
   if [ -e "$f" ] && grep -qF "$MARK" "$f"; then

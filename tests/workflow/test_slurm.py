@@ -9,7 +9,9 @@ The cluster lives in a private prefix under ``tmp_path`` (configs, munge key and
 MariaDB, state, logs). The test checks that the script cleans up after itself: no daemon
 it started (``PREFIX/pids``) and no process carrying its run's tag is alive afterwards, and
 nothing outside ``tmp_path`` -- /etc/slurm, /etc/munge, the system daemons' run, spool and
-log folders, /var/tmp/repgeom-slurm -- was created or changed. Whatever the outcome, the
+log folders, /var/tmp/repgeom-slurm -- was created or changed. The packages are installed
+first (``--install-only``), before that snapshot: installing them creates their own folders,
+which is not the run's doing. Whatever the outcome, the
 test kills anything the script left running, so a failing run leaves nothing behind either.
 """
 
@@ -154,6 +156,12 @@ def test_workflow_runs_on_a_real_slurm_cluster_and_shows_in_sacct(tmp_path):
     work, prefix = tmp_path / "work", tmp_path / "slurm"
     tag = f"pytest.{os.getpid()}.{time.time_ns()}"
     env = {**os.environ, "PYTHON": sys.executable, "REPGEOM_LOCAL_SLURM": tag}
+    install = subprocess.run(
+        ["bash", str(SCRIPT), "--install-only"], capture_output=True, text=True, env=env
+    )
+    if install.returncode == 100:  # the script's code for "packages could not be installed"
+        pytest.skip(f"Slurm could not be installed here: {install.stderr[-500:]}")
+    assert install.returncode == 0, install.stderr[-4000:]
     before = _snapshot()
     old_state_existed = OLD_STATE.exists()
     started = time.time()
@@ -177,8 +185,6 @@ def test_workflow_runs_on_a_real_slurm_cluster_and_shows_in_sacct(tmp_path):
 
     # Cleanup: nothing the script started is still running ...
     assert not leftovers, f"still running after the script exited: {leftovers}\n{err[-2000:]}"
-    if proc.returncode == 100:  # the script's code for "packages could not be installed"
-        pytest.skip(f"Slurm could not be installed here: {err[-500:]}")
     assert not timed_out, f"no result within {TIMEOUT_S} s: {err[-4000:]}"
     assert proc.returncode == 0, err[-4000:]
     names = [line.split()[0] for line in (prefix / "pids").read_text().splitlines()]
