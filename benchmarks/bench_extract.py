@@ -27,7 +27,7 @@ its own subprocess, loads them (1.2 GB at full size, counted) and reports its ow
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_extract.py                 # both modes, full size
+    .venv/bin/python benchmarks/bench_extract.py                 # all three modes, full size
     .venv/bin/python benchmarks/bench_extract.py --n-stimuli 200 --size 96   # quick look
     .venv/bin/python benchmarks/bench_extract.py --n-stimuli 10000 --size 64 --modes reduced
 """

@@ -245,8 +245,9 @@ def extract_reduced(
         raise InvalidInputError("images hold NaN/inf values; rebuild the stimulus set")
     model = model.to(device).eval()
     n_stimuli = images.shape[0]
+    every_layer = _extractor(model, layers, list(layers), device)
     with torch.inference_mode():
-        probe = _extractor(model, layers, list(layers), device)(_normalise(images[:1], device))
+        probe = every_layer(_normalise(images[:1], device))
     widths = {name: int(policy.apply(probe[name]).shape[1]) for name in layers}
     passes = plan_passes(
         n_stimuli, widths, budget_bytes=scratch_budget, in_memory_bytes=in_memory_bytes
@@ -275,7 +276,9 @@ def extract_reduced(
                     keep_raw=keep_raw,
                 )
             wanted = [name for name in layers if any(p.layer == name for p in unit_slices)]
-            extractor = _extractor(model, layers, wanted, device)
+            extractor = (
+                every_layer if wanted == list(layers) else _extractor(model, layers, wanted, device)
+            )
             desc = "extract" if len(passes) == 1 else f"extract (pass {number}/{len(passes)})"
             batches = _layer_rows(
                 extractor, images, wanted, policy, batch_size, desc, device, progress, keep_raw
